@@ -1,0 +1,141 @@
+"""Every knob of Interviewer, read from the environment or `.env`.
+
+One `Settings` object is the only place configuration comes from. A wrong value fails fast with a message that
+names the variable, so a misconfigured deployment dies at start-up instead of mid-interview.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(enum.StrEnum):
+    """Where the process runs; `production` forbids every development shortcut."""
+
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class VoiceEngine(enum.StrEnum):
+    offline = "offline"
+    gemini = "gemini"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    mode: Mode = Field(default=Mode.development, alias="INTERVIEWER_MODE")
+    log_json: bool = Field(default=False, alias="LOG_JSON")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    # Persistence: SQLite (WAL) under ./var by default, Postgres by URL.
+    data_dir: Path = Field(default=Path("var"), alias="INTERVIEWER_DATA_DIR")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+
+    # Interview defaults.
+    default_duration_minutes: int = Field(default=20, ge=5, le=60, alias="INTERVIEW_DEFAULT_MINUTES")
+
+    # LiveKit.
+    livekit_url: str = Field(default="ws://127.0.0.1:7880", alias="LIVEKIT_URL")
+    livekit_api_key: str = Field(default="devkey", alias="LIVEKIT_API_KEY")
+    livekit_api_secret: SecretStr = Field(
+        default=SecretStr("interviewer-dev-secret-change-me-0123456789"), alias="LIVEKIT_API_SECRET"
+    )
+    livekit_server_bin: Path | None = Field(default=None, alias="LIVEKIT_SERVER_BIN")
+    token_ttl_seconds: int = Field(default=600, ge=30, le=600, alias="TOKEN_TTL_SECONDS")
+    agent_name: str = Field(default="interviewer", alias="AGENT_NAME")
+    room_empty_timeout_seconds: int = Field(default=120, ge=10, le=3600, alias="ROOM_EMPTY_TIMEOUT_SECONDS")
+    room_departure_timeout_seconds: int = Field(
+        default=60, ge=5, le=3600, alias="ROOM_DEPARTURE_TIMEOUT_SECONDS"
+    )
+
+    # Identity (Firebase).
+    firebase_project_id: str = Field(default="demo-interviewer", alias="FIREBASE_PROJECT_ID")
+    firebase_auth_emulator_host: str | None = Field(default=None, alias="FIREBASE_AUTH_EMULATOR_HOST")
+    firebase_check_revoked: bool = Field(default=False, alias="FIREBASE_CHECK_REVOKED")
+
+    # Api.
+    api_host: str = Field(default="127.0.0.1", alias="API_HOST")
+    api_port: int = Field(default=8000, ge=1, le=65535, alias="API_PORT")
+    rate_limit_per_minute: int = Field(default=30, ge=1, le=100_000, alias="RATE_LIMIT_PER_MINUTE")
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024, alias="MAX_BODY_BYTES")
+
+    # Agent worker.
+    voice_engine: VoiceEngine = Field(default=VoiceEngine.offline, alias="VOICE_ENGINE")
+    agent_health_port: int = Field(default=8081, ge=0, le=65535, alias="AGENT_HEALTH_PORT")
+    drain_timeout_seconds: int = Field(default=30, ge=1, le=3600, alias="DRAIN_TIMEOUT_SECONDS")
+    stt_model_dir: Path | None = Field(default=None, alias="STT_MODEL_DIR")
+    tts_voice_path: Path | None = Field(default=None, alias="TTS_VOICE_PATH")
+    google_api_key: SecretStr | None = Field(default=None, alias="GOOGLE_API_KEY")
+    gemini_model: str = Field(
+        default="gemini-2.5-flash-native-audio-preview-12-2025", alias="GEMINI_MODEL"
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return upper
+
+    @field_validator("livekit_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        if self.mode is Mode.production:
+            if self.firebase_auth_emulator_host:
+                raise ValueError(
+                    "FIREBASE_AUTH_EMULATOR_HOST is set while INTERVIEWER_MODE=production: the emulator "
+                    "accepts unsigned tokens, so it is refused outside development/test"
+                )
+            if self.livekit_api_secret.get_secret_value().startswith("interviewer-dev-secret"):
+                raise ValueError("LIVEKIT_API_SECRET must be set in production")
+        if len(self.livekit_api_secret.get_secret_value()) < 32:
+            raise ValueError("LIVEKIT_API_SECRET must be at least 32 characters")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'interviewer.db').resolve()}"
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        loc = ".".join(str(part) for part in item["loc"]) or "settings"
+        name = Settings.model_fields[loc].alias if loc in Settings.model_fields else loc
+        lines.append(f"{(name or loc).upper()}: {item['msg']}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation errors into a `ConfigError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,173 @@
+"""Child processes that always die: each in its own process group, stopped as a group, verified gone.
+
+Used by the supervisor (`interviewer up`) and by the test fixtures, so both clean up the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A group whose members are all zombies still answers signal 0; look for a live member.
+    return any(_state(pid) not in ("Z", "X", None) for pid in pids_in_group(pgid))
+
+
+def pids_in_group(pgid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            pids.append(int(entry))
+    return pids
+
+
+def _state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+@dataclass
+class ManagedProcess:
+    """A child started in a new session (so its own process group), with its output in a log file."""
+
+    name: str
+    argv: Sequence[str]
+    env: Mapping[str, str] | None = None
+    cwd: Path | None = None
+    log_path: Path | None = None
+    proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    _log: IO[bytes] | None = field(default=None, init=False)
+
+    def start(self) -> ManagedProcess:
+        env = dict(os.environ if self.env is None else self.env)
+        stdout: int | IO[bytes] = subprocess.DEVNULL
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+            stdout = self._log
+        self.proc = subprocess.Popen(
+            list(self.argv),
+            env=env,
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, f"{self.name} not started"
+        return self.proc.pid
+
+    @property
+    def pgid(self) -> int:
+        return self.pid  # start_new_session makes the child its group's leader
+
+    def poll(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
+        """Poll `ready` until true; fail early if the process exits, late if the deadline passes."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.poll()
+            if code is not None:
+                raise StartupError(f"{self.name} exited with {code} before {what}:\n{self.log_tail()}")
+            if ready():
+                return
+            time.sleep(0.05)
+        raise StartupError(f"{self.name} not {what} after {timeout:.0f}s:\n{self.log_tail()}")
+
+    def wait_port(self, port: int, timeout: float = 30.0) -> None:
+        self.wait_until(lambda: port_open(port), timeout, f"listening on {port}")
+
+    def wait_http(self, url: str, timeout: float = 30.0, status: int = 200) -> None:
+        def answers() -> bool:
+            try:
+                return httpx.get(url, timeout=0.5).status_code == status
+            except httpx.HTTPError:
+                return False
+
+        self.wait_until(answers, timeout, f"answering {url}")
+
+    def signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pgid, signum)
+
+    def stop(self, timeout: float = 10.0, signum: int = signal.SIGTERM) -> int | None:
+        """Signal the whole group, wait, then SIGKILL what is left. Returns the leader's exit code."""
+        if self.proc is None:
+            return None
+        if group_alive(self.pgid):
+            self.signal(signum)
+            deadline = time.monotonic() + timeout
+            while group_alive(self.pgid) and time.monotonic() < deadline:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=0.05)
+            if group_alive(self.pgid):
+                self.signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        deadline = time.monotonic() + 5
+        while group_alive(self.pgid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return self.proc.returncode
+
+    def __enter__(self) -> ManagedProcess:
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,232 @@
+"""The one place that talks to the database. Each write commits at once: nothing waits for the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from interviewer.store.models import (
+    Base,
+    Candidate,
+    Interview,
+    InterviewStatus,
+    Report,
+    Score,
+    ToolEvent,
+    Turn,
+    utcnow,
+)
+
+
+class ActiveInterviewExists(Exception):
+    def __init__(self, interview_id: str) -> None:
+        super().__init__(f"candidate already has an active interview {interview_id}")
+        self.interview_id = interview_id
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the api read while the agent writes; synchronous=NORMAL in WAL still survives a process
+    # crash (only an OS crash can lose the last transactions).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    # -- candidates and interviews ------------------------------------------------------------------
+
+    def upsert_candidate(self, uid: str, name: str | None, email: str | None) -> None:
+        with self.session() as s:
+            candidate = s.get(Candidate, uid)
+            if candidate is None:
+                s.add(Candidate(uid=uid, name=name, email=email))
+            elif (candidate.name, candidate.email) != (name, email):
+                candidate.name, candidate.email = name, email
+
+    def create_interview(
+        self,
+        *,
+        interview_id: str,
+        candidate_uid: str,
+        role: str,
+        plan: dict[str, Any],
+        duration_minutes: int,
+        room: str,
+    ) -> Interview:
+        """Insert a `created` interview; raises `ActiveInterviewExists` if the candidate has one."""
+        interview = Interview(
+            id=interview_id,
+            candidate_uid=candidate_uid,
+            role=role,
+            plan=plan,
+            duration_minutes=duration_minutes,
+            room=room,
+            status=InterviewStatus.created,
+        )
+        try:
+            with self.session() as s:
+                s.add(interview)
+        except IntegrityError:
+            active = self.active_interview(candidate_uid)
+            if active is None:
+                raise
+            raise ActiveInterviewExists(active.id) from None
+        return interview
+
+    def active_interview(self, candidate_uid: str) -> Interview | None:
+        with self.session() as s:
+            return s.scalars(
+                select(Interview).where(
+                    Interview.candidate_uid == candidate_uid,
+                    Interview.status.in_([InterviewStatus.created, InterviewStatus.live]),
+                )
+            ).first()
+
+    def get_interview(self, interview_id: str) -> Interview | None:
+        with self.session() as s:
+            return s.get(Interview, interview_id)
+
+    def list_interviews(self, candidate_uid: str, limit: int = 100) -> Sequence[Interview]:
+        with self.session() as s:
+            return s.scalars(
+                select(Interview)
+                .where(Interview.candidate_uid == candidate_uid)
+                .order_by(Interview.created_at.desc())
+                .limit(limit)
+            ).all()
+
+    def claim_interview(self, interview_id: str, job_id: str) -> bool:
+        """Atomically move `created → live` for this job. False if another job had it or it is over."""
+        with self.session() as s:
+            result = s.execute(
+                update(Interview)
+                .where(Interview.id == interview_id, Interview.status == InterviewStatus.created)
+                .values(status=InterviewStatus.live, agent_job_id=job_id, started_at=utcnow())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def end_interview(self, interview_id: str, status: InterviewStatus, reason: str) -> bool:
+        """Close an active interview. False if it was already over."""
+        with self.session() as s:
+            result = s.execute(
+                update(Interview)
+                .where(
+                    Interview.id == interview_id,
+                    Interview.status.in_([InterviewStatus.created, InterviewStatus.live]),
+                )
+                .values(status=status, end_reason=reason[:200], ended_at=utcnow())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # -- what happens during an interview -----------------------------------------------------------
+
+    def add_turn(
+        self,
+        interview_id: str,
+        speaker: str,
+        text_: str,
+        *,
+        question_id: str | None = None,
+        started_at: datetime | None = None,
+    ) -> Turn:
+        with self.session() as s:
+            seq = s.scalar(select(func.count()).where(Turn.interview_id == interview_id)) or 0
+            turn = Turn(
+                interview_id=interview_id,
+                seq=seq + 1,
+                speaker=speaker,
+                text=text_,
+                question_id=question_id,
+                started_at=started_at,
+            )
+            s.add(turn)
+        return turn
+
+    def turns(self, interview_id: str) -> Sequence[Turn]:
+        with self.session() as s:
+            return s.scalars(select(Turn).where(Turn.interview_id == interview_id).order_by(Turn.seq)).all()
+
+    def add_tool_event(
+        self,
+        interview_id: str,
+        tool: str,
+        arguments: dict[str, Any],
+        outcome: str,
+        detail: str | None = None,
+    ) -> None:
+        with self.session() as s:
+            s.add(
+                ToolEvent(
+                    interview_id=interview_id, tool=tool, arguments=arguments, outcome=outcome, detail=detail
+                )
+            )
+
+    def tool_events(self, interview_id: str) -> Sequence[ToolEvent]:
+        with self.session() as s:
+            return s.scalars(
+                select(ToolEvent).where(ToolEvent.interview_id == interview_id).order_by(ToolEvent.id)
+            ).all()
+
+    def save_report(
+        self,
+        interview_id: str,
+        *,
+        report: dict[str, Any],
+        markdown: str,
+        html: str,
+        scores: Sequence[tuple[str, int, dict[str, Any]]],
+        reason: str,
+    ) -> None:
+        """Store the scorecard and finish the interview in one transaction."""
+        with self.session() as s:
+            s.merge(Report(interview_id=interview_id, report=report, markdown=markdown, html=html))
+            for competency_id, score, evidence in scores:
+                s.add(Score(interview_id=interview_id, competency_id=competency_id, score=score, evidence=evidence))
+            s.execute(
+                update(Interview)
+                .where(Interview.id == interview_id)
+                .values(status=InterviewStatus.finished, end_reason=reason[:200], ended_at=utcnow())
+            )
+
+    def get_report(self, interview_id: str) -> Report | None:
+        with self.session() as s:
+            return s.get(Report, interview_id)
