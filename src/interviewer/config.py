@@ -27,6 +27,10 @@ class VoiceEngine(enum.StrEnum):
     gemini = "gemini"
 
 
+# Only for the local livekit-server in development/test; production refuses to start without a real one.
+DEV_LIVEKIT_SECRET = "interviewer-dev-secret-local-only-0123456789"
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or invalid; the message names the environment variable."""
 
@@ -36,7 +40,9 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
-    mode: Mode = Field(default=Mode.development, alias="INTERVIEWER_MODE")
+    # Production unless told otherwise: development shortcuts (the auth emulator, the dev LiveKit secret) must
+    # be asked for explicitly, never reached by forgetting a variable.
+    mode: Mode = Field(default=Mode.production, alias="INTERVIEWER_MODE")
     log_json: bool = Field(default=False, alias="LOG_JSON")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
@@ -50,9 +56,7 @@ class Settings(BaseSettings):
     # LiveKit.
     livekit_url: str = Field(default="ws://127.0.0.1:7880", alias="LIVEKIT_URL")
     livekit_api_key: str = Field(default="devkey", alias="LIVEKIT_API_KEY")
-    livekit_api_secret: SecretStr = Field(
-        default=SecretStr("interviewer-dev-secret-change-me-0123456789"), alias="LIVEKIT_API_SECRET"
-    )
+    livekit_api_secret: SecretStr | None = Field(default=None, alias="LIVEKIT_API_SECRET")
     livekit_server_bin: Path | None = Field(default=None, alias="LIVEKIT_SERVER_BIN")
     token_ttl_seconds: int = Field(default=600, ge=30, le=600, alias="TOKEN_TTL_SECONDS")
     agent_name: str = Field(default="interviewer", alias="AGENT_NAME")
@@ -106,11 +110,21 @@ class Settings(BaseSettings):
                     "FIREBASE_AUTH_EMULATOR_HOST is set while INTERVIEWER_MODE=production: the emulator "
                     "accepts unsigned tokens, so it is refused outside development/test"
                 )
-            if self.livekit_api_secret.get_secret_value().startswith("interviewer-dev-secret"):
-                raise ValueError("LIVEKIT_API_SECRET must be set in production")
-        if len(self.livekit_api_secret.get_secret_value()) < 32:
+        if self.livekit_api_secret is not None and len(self.livekit_api_secret.get_secret_value()) < 32:
             raise ValueError("LIVEKIT_API_SECRET must be at least 32 characters")
         return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.mode in (Mode.development, Mode.test)
+
+    def livekit_secret(self) -> str:
+        """The LiveKit API secret; in development/test a fixed local one, in production it must be set."""
+        if self.livekit_api_secret is not None:
+            return self.livekit_api_secret.get_secret_value()
+        if self.is_dev:
+            return DEV_LIVEKIT_SECRET
+        raise ConfigError("LIVEKIT_API_SECRET: required when INTERVIEWER_MODE=production")
 
     @property
     def resolved_database_url(self) -> str:
