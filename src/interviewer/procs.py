@@ -65,6 +65,10 @@ def _state(pid: int) -> str | None:
         return None
 
 
+# The `signal` method below shadows the module inside the class body, so default arguments use this name.
+_SIGTERM = signal.SIGTERM
+
+
 class StartupError(RuntimeError):
     pass
 
@@ -144,7 +148,7 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pgid, signum)
 
-    def stop(self, timeout: float = 10.0, signum: int = signal.SIGTERM) -> int | None:
+    def stop(self, timeout: float = 10.0, signum: int = _SIGTERM) -> int | None:
         """Signal the whole group, wait, then SIGKILL what is left. Returns the leader's exit code."""
         if self.proc is None:
             return None
