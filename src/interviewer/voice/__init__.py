@@ -1,0 +1,1 @@
+"""Voice engines behind livekit-agents interfaces: `offline` (embedded models) and `gemini`."""
