@@ -69,12 +69,21 @@ class Settings(BaseSettings):
     firebase_project_id: str = Field(default="demo-interviewer", alias="FIREBASE_PROJECT_ID")
     firebase_auth_emulator_host: str | None = Field(default=None, alias="FIREBASE_AUTH_EMULATOR_HOST")
     firebase_check_revoked: bool = Field(default=False, alias="FIREBASE_CHECK_REVOKED")
+    # Public web config (served by GET /v1/config; none of it is secret).
+    firebase_web_api_key: str = Field(default="demo-api-key", alias="FIREBASE_WEB_API_KEY")
+    firebase_auth_domain: str | None = Field(default=None, alias="FIREBASE_AUTH_DOMAIN")
+    # The pinned Firebase CLI for the local emulator (default: tools/firebase/node_modules/.bin/firebase).
+    firebase_cli: Path | None = Field(default=None, alias="FIREBASE_CLI")
 
     # Api.
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")
     api_port: int = Field(default=8000, ge=1, le=65535, alias="API_PORT")
     rate_limit_per_minute: int = Field(default=30, ge=1, le=100_000, alias="RATE_LIMIT_PER_MINUTE")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024, alias="MAX_BODY_BYTES")
+    # How long the web client waits for the agent to join before it gives up on an interview.
+    agent_join_timeout_seconds: int = Field(default=20, ge=1, le=300, alias="AGENT_JOIN_TIMEOUT_SECONDS")
+    # The built web client, served at / when the directory exists.
+    web_dist_dir: Path = Field(default=Path("web/dist"), alias="WEB_DIST_DIR")
 
     # Agent worker.
     voice_engine: VoiceEngine = Field(default=VoiceEngine.offline, alias="VOICE_ENGINE")
