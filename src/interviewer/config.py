@@ -92,9 +92,7 @@ class Settings(BaseSettings):
     stt_model_dir: Path | None = Field(default=None, alias="STT_MODEL_DIR")
     tts_voice_path: Path | None = Field(default=None, alias="TTS_VOICE_PATH")
     google_api_key: SecretStr | None = Field(default=None, alias="GOOGLE_API_KEY")
-    gemini_model: str = Field(
-        default="gemini-2.5-flash-native-audio-preview-12-2025", alias="GEMINI_MODEL"
-    )
+    gemini_model: str = Field(default="gemini-2.5-flash-native-audio-preview-12-2025", alias="GEMINI_MODEL")
 
     @field_validator("log_level")
     @classmethod
@@ -113,12 +111,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
-        if self.mode is Mode.production:
-            if self.firebase_auth_emulator_host:
-                raise ValueError(
-                    "FIREBASE_AUTH_EMULATOR_HOST is set while INTERVIEWER_MODE=production: the emulator "
-                    "accepts unsigned tokens, so it is refused outside development/test"
-                )
+        if self.mode is Mode.production and self.firebase_auth_emulator_host:
+            raise ValueError(
+                "FIREBASE_AUTH_EMULATOR_HOST is set while INTERVIEWER_MODE=production: the emulator "
+                "accepts unsigned tokens, so it is refused outside development/test"
+            )
         if self.livekit_api_secret is not None and len(self.livekit_api_secret.get_secret_value()) < 32:
             raise ValueError("LIVEKIT_API_SECRET must be at least 32 characters")
         return self

@@ -220,7 +220,11 @@ class Store:
         with self.session() as s:
             s.merge(Report(interview_id=interview_id, report=report, markdown=markdown, html=html))
             for competency_id, score, evidence in scores:
-                s.add(Score(interview_id=interview_id, competency_id=competency_id, score=score, evidence=evidence))
+                s.add(
+                    Score(
+                        interview_id=interview_id, competency_id=competency_id, score=score, evidence=evidence
+                    )
+                )
             s.execute(
                 update(Interview)
                 .where(Interview.id == interview_id)

@@ -1,0 +1,89 @@
+"""`interviewer` command line: roles, rehearse (text mode), api, agent, up."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from interviewer.config import ConfigError, load_settings
+
+
+def _cmd_roles(_args: argparse.Namespace) -> int:
+    from interviewer.interview.plans import list_roles
+
+    for plan in list_roles():
+        print(f"{plan.id:28} {plan.title}")
+        print(f"{'':28} {', '.join(c.name for c in plan.competencies)}")
+    return 0
+
+
+def _cmd_rehearse(args: argparse.Namespace) -> int:
+    from interviewer.interview.plans import UnknownRole, load_role, plan_from_job_description
+    from interviewer.rehearse import lines_from_file, lines_from_terminal, rehearse, write_report
+    from interviewer.store import Store
+
+    settings = load_settings()
+    try:
+        plan = load_role(args.role) if args.jd is None else plan_from_job_description(args.jd.read_text())
+    except UnknownRole as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.answers is not None and not args.answers.is_file():
+        print(f"error: --answers {args.answers}: no such file", file=sys.stderr)
+        return 2
+    store = Store(args.database or settings.resolved_database_url)
+
+    def show(speaker: str, text: str) -> None:
+        label = "Interviewer" if speaker == "interviewer" else "You"
+        print(textwrap.fill(f"{label}: {text}", width=100, subsequent_indent="    "), flush=True)
+
+    answers = lines_from_file(args.answers) if args.answers else lines_from_terminal()
+    report = asyncio.run(rehearse(store, plan, answers, duration_minutes=args.duration, print_line=show))
+    overall = report["overall"]
+    print(f"\nOverall {overall['score']:.1f}/5 — {overall['recommendation'].replace('_', ' ')}")
+    for competency in report["competencies"]:
+        score = "—" if competency["score"] is None else f"{competency['score']}/5"
+        print(f"  {competency['name']:32} {score}")
+    if args.report:
+        write_report(report, args.report)
+        print(f"report written to {args.report}")
+    store.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="interviewer", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("roles", help="list the role plans").set_defaults(func=_cmd_roles)
+
+    rehearse = sub.add_parser("rehearse", help="run a whole interview in text mode")
+    rehearse.add_argument("--role", default="backend-engineer")
+    rehearse.add_argument("--jd", type=Path, help="build the plan from this job description file")
+    rehearse.add_argument("--answers", type=Path, help="one answer per line (default: type them)")
+    rehearse.add_argument("--report", type=Path, help="write the report JSON here")
+    rehearse.add_argument("--duration", type=int, default=20, choices=range(5, 61), metavar="MINUTES")
+    rehearse.add_argument("--database", help="database URL (default: settings)")
+    rehearse.set_defaults(func=_cmd_rehearse)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # A refused tool call during the greeting is the guard working, not a warning for the user.
+    logging.getLogger("livekit.agents").setLevel(logging.ERROR)
+    try:
+        code: int = args.func(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
