@@ -96,11 +96,13 @@ def load_role(role_id: str) -> RolePlan:
         raise UnknownRole(role_id) from None
 
 
-_WORD = re.compile(r"[a-z][a-z0-9+#.-]*")
+_WORD = re.compile(r"[a-z][a-z0-9+#./-]*")
+_STOPWORDS = frozenset({"and", "the", "for", "with", "you", "will", "our", "are", "who", "your", "of", "to"})
 
 
 def _words(text: str) -> set[str]:
-    return {w.strip(".-") for w in _WORD.findall(text.lower())}
+    words = {w.strip(".-/") for w in _WORD.findall(text.lower())}
+    return {w for w in words if w not in _STOPWORDS and (len(w) > 2 or "/" in w)}
 
 
 def plan_from_job_description(text: str, *, title: str | None = None, size: int = 5) -> RolePlan:
