@@ -1,0 +1,371 @@
+// The UI state machine: a pure reducer from events to state. No DOM, no network, no clock reads:
+// time comes in through events (`now`), so every transition is unit-testable.
+import { agentTimeoutError, connectionLostError, type UserError } from "./errors";
+import { emptyTranscript, mergeSegment, type SegmentUpdate, type TranscriptState } from "./transcript";
+import { DURATION_DEFAULT } from "./time";
+import type { InterviewDetail, InterviewGrant, InterviewSummary, Role, RuntimeConfig } from "./types";
+
+export type Screen = "loading" | "signin" | "setup" | "preflight" | "interview" | "report" | "history";
+export type AgentState = "initializing" | "listening" | "thinking" | "speaking";
+export type Phase = "greeting" | "warmup" | "core" | "candidate_questions" | "closing" | "ended";
+export type Connection = "connecting" | "connected" | "reconnecting" | "disconnected";
+
+export const DEFAULT_AGENT_JOIN_TIMEOUT_S = 20;
+
+export interface User {
+  uid: string;
+  isAnonymous: boolean;
+  email: string | null;
+}
+
+export interface SetupForm {
+  /** Role id, or "" when the candidate pastes a job description instead. */
+  role: string;
+  jobDescription: string;
+  duration: number;
+}
+
+export interface Session {
+  interviewId: string;
+  roleTitle: string;
+  durationMinutes: number;
+  connection: Connection;
+  /** When the room connection was established (ms); the agent-join timer runs from here. */
+  connectedAt: number | null;
+  agentJoined: boolean;
+  agentState: AgentState | null;
+  phase: Phase | null;
+  endsAt: string | null;
+  question: string | null;
+  questionEndsAt: string | null;
+  /** When the current question appeared (ms), to size the question budget bar. */
+  questionStartedAt: number | null;
+  muted: boolean;
+  audioBlocked: boolean;
+  /** The candidate pressed "End interview"; a disconnect after this is expected. */
+  ending: boolean;
+  transcript: TranscriptState;
+}
+
+export interface ReportView {
+  interviewId: string;
+  detail: InterviewDetail | null;
+  /** Still waiting for the scorecard (report: null while the agent scores). */
+  pending: boolean;
+}
+
+export interface State {
+  screen: Screen;
+  now: number;
+  config: RuntimeConfig | null;
+  user: User | null;
+  roles: Role[] | null;
+  setup: SetupForm;
+  /** Selected microphone (deviceId), chosen in the pre-flight check. */
+  micDeviceId: string | null;
+  session: Session | null;
+  report: ReportView | null;
+  history: InterviewSummary[] | null;
+  /** What the app is doing right now (disables buttons, shows progress), or null. */
+  busy: string | null;
+  error: UserError | null;
+}
+
+export type Event =
+  | { type: "config_loaded"; config: RuntimeConfig }
+  | { type: "auth_changed"; user: User | null }
+  | { type: "roles_loaded"; roles: Role[] }
+  | { type: "navigate"; screen: Screen }
+  | { type: "setup_changed"; patch: Partial<SetupForm> }
+  | { type: "mic_selected"; deviceId: string | null }
+  | { type: "busy"; what: string | null }
+  | { type: "error"; error: UserError | null }
+  | { type: "interview_granted"; grant: InterviewGrant; roleTitle: string; durationMinutes: number }
+  | { type: "room_connected"; now: number }
+  | { type: "room_reconnecting" }
+  | { type: "room_reconnected" }
+  | { type: "room_disconnected"; roomDeleted: boolean }
+  | { type: "agent_joined" }
+  | { type: "agent_left" }
+  | { type: "agent_attributes"; attributes: Record<string, string>; now: number }
+  | { type: "transcript"; update: SegmentUpdate }
+  | { type: "muted"; muted: boolean }
+  | { type: "audio_blocked"; blocked: boolean }
+  | { type: "end_requested" }
+  | { type: "session_closed" }
+  | { type: "open_report"; interviewId: string }
+  | { type: "report_loaded"; detail: InterviewDetail }
+  | { type: "history_loaded"; interviews: InterviewSummary[] }
+  | { type: "tick"; now: number };
+
+export function initialState(now: number): State {
+  return {
+    screen: "loading",
+    now,
+    config: null,
+    user: null,
+    roles: null,
+    setup: { role: "backend-engineer", jobDescription: "", duration: DURATION_DEFAULT },
+    micDeviceId: null,
+    session: null,
+    report: null,
+    history: null,
+    busy: null,
+    error: null,
+  };
+}
+
+const AGENT_STATES: readonly string[] = ["initializing", "listening", "thinking", "speaking"];
+const PHASES: readonly string[] = ["greeting", "warmup", "core", "candidate_questions", "closing", "ended"];
+
+export function agentJoinTimeoutSeconds(state: State): number {
+  const t = state.config?.agentJoinTimeoutSeconds;
+  return typeof t === "number" && t > 0 ? t : DEFAULT_AGENT_JOIN_TIMEOUT_S;
+}
+
+function patchSession(state: State, patch: Partial<Session>): State {
+  if (!state.session) return state;
+  return { ...state, session: { ...state.session, ...patch } };
+}
+
+export function reduce(state: State, ev: Event): State {
+  switch (ev.type) {
+    case "config_loaded":
+      return { ...state, config: ev.config };
+
+    case "auth_changed": {
+      if (!ev.user) {
+        // Signed out (or the token is gone): everything user-specific goes with it.
+        return { ...state, user: null, screen: "signin", session: null, report: null, history: null, busy: null };
+      }
+      const screen = state.screen === "loading" || state.screen === "signin" ? "setup" : state.screen;
+      // A sign-in clears an auth error that sent the person here.
+      const error = state.error?.code === "auth_expired" || state.error?.code === "auth_failed" ? null : state.error;
+      return { ...state, user: ev.user, screen, error };
+    }
+
+    case "roles_loaded":
+      return { ...state, roles: ev.roles };
+
+    case "navigate":
+      if (ev.screen === state.screen) return state;
+      return { ...state, screen: ev.screen, error: null, busy: null };
+
+    case "setup_changed":
+      return { ...state, setup: { ...state.setup, ...ev.patch } };
+
+    case "mic_selected":
+      return { ...state, micDeviceId: ev.deviceId };
+
+    case "busy":
+      return { ...state, busy: ev.what };
+
+    case "error":
+      return { ...state, error: ev.error, busy: ev.error ? null : state.busy };
+
+    case "interview_granted":
+      return {
+        ...state,
+        screen: "interview",
+        busy: null,
+        error: null,
+        session: {
+          interviewId: ev.grant.interview_id,
+          roleTitle: ev.roleTitle,
+          durationMinutes: ev.durationMinutes,
+          connection: "connecting",
+          connectedAt: null,
+          agentJoined: false,
+          agentState: null,
+          phase: null,
+          endsAt: null,
+          question: null,
+          questionEndsAt: null,
+          questionStartedAt: null,
+          muted: false,
+          audioBlocked: false,
+          ending: false,
+          // A rejoin keeps what was already said on screen.
+          transcript:
+            state.session?.interviewId === ev.grant.interview_id ? state.session.transcript : emptyTranscript,
+        },
+      };
+
+    case "room_connected":
+      return patchSession(state, { connection: "connected", connectedAt: ev.now });
+
+    case "room_reconnecting":
+      return patchSession(state, { connection: "reconnecting" });
+
+    case "room_reconnected":
+      return patchSession(state, { connection: "connected" });
+
+    case "room_disconnected": {
+      const s = state.session;
+      if (!s) return state;
+      const finished = s.ending || s.phase === "ended" || ev.roomDeleted;
+      if (finished) {
+        return {
+          ...state,
+          session: { ...s, connection: "disconnected" },
+          screen: "report",
+          report: { interviewId: s.interviewId, detail: null, pending: true },
+          error: null,
+          busy: null,
+        };
+      }
+      // The agent-timeout path disconnects on purpose; keep that error, not "connection lost".
+      if (state.error?.code === "agent_timeout") return { ...state, session: { ...s, connection: "disconnected" } };
+      return {
+        ...state,
+        session: { ...s, connection: "disconnected" },
+        error: connectionLostError(s.interviewId),
+        busy: null,
+      };
+    }
+
+    case "agent_joined": {
+      const s = state.session;
+      if (!s) return state;
+      // Late join after we already gave up: keep the timeout error; the room is being abandoned.
+      if (state.error?.code === "agent_timeout") return state;
+      return patchSession(state, { agentJoined: true, agentState: s.agentState ?? "initializing" });
+    }
+
+    case "agent_left":
+      return patchSession(state, { agentJoined: false });
+
+    case "agent_attributes": {
+      const s = state.session;
+      if (!s) return state;
+      const a = ev.attributes;
+      const patch: Partial<Session> = {};
+      const st = a["lk.agent.state"];
+      if (st !== undefined && AGENT_STATES.includes(st)) patch.agentState = st as AgentState;
+      const ph = a["interview.phase"];
+      if (ph !== undefined && PHASES.includes(ph)) patch.phase = ph as Phase;
+      if (a["interview.ends_at"] !== undefined) patch.endsAt = a["interview.ends_at"] || null;
+      if (a["interview.question"] !== undefined) {
+        const q = a["interview.question"] || null;
+        if (q !== s.question) {
+          patch.question = q;
+          patch.questionStartedAt = q ? ev.now : null;
+        }
+      }
+      if (a["interview.question_ends_at"] !== undefined) patch.questionEndsAt = a["interview.question_ends_at"] || null;
+      return patchSession(state, patch);
+    }
+
+    case "transcript": {
+      const s = state.session;
+      if (!s) return state;
+      const transcript = mergeSegment(s.transcript, ev.update);
+      return transcript === s.transcript ? state : patchSession(state, { transcript });
+    }
+
+    case "muted":
+      return patchSession(state, { muted: ev.muted });
+
+    case "audio_blocked":
+      return patchSession(state, { audioBlocked: ev.blocked });
+
+    case "end_requested":
+      return { ...patchSession(state, { ending: true }), busy: "ending" };
+
+    case "session_closed":
+      // The interview is over for this client (ended, abandoned, or replaced by a fresh one).
+      return { ...state, session: null };
+
+    case "open_report":
+      return {
+        ...state,
+        screen: "report",
+        report: { interviewId: ev.interviewId, detail: null, pending: true },
+        error: null,
+        busy: null,
+      };
+
+    case "report_loaded":
+      if (!state.report || state.report.interviewId !== ev.detail.interview_id) return state;
+      return { ...state, report: { ...state.report, detail: ev.detail, pending: ev.detail.report === null } };
+
+    case "history_loaded":
+      return { ...state, history: ev.interviews };
+
+    case "tick": {
+      const next = { ...state, now: ev.now };
+      const s = state.session;
+      if (
+        state.screen === "interview" &&
+        s &&
+        s.connection === "connected" &&
+        !s.agentJoined &&
+        s.connectedAt !== null &&
+        !state.error &&
+        ev.now - s.connectedAt >= agentJoinTimeoutSeconds(state) * 1000
+      ) {
+        next.error = agentTimeoutError(agentJoinTimeoutSeconds(state));
+      }
+      return next;
+    }
+  }
+}
+
+// ---- derived views (pure) ----
+
+export type AgentStatusKey =
+  | "connecting"
+  | "waiting"
+  | "initializing"
+  | "greeting"
+  | "speaking"
+  | "thinking"
+  | "listening"
+  | "reconnecting"
+  | "ended";
+
+export function agentStatus(s: Session): { key: AgentStatusKey; label: string } {
+  if (s.connection === "reconnecting") return { key: "reconnecting", label: "Reconnecting…" };
+  if (s.phase === "ended" || s.connection === "disconnected") return { key: "ended", label: "Interview ended" };
+  if (s.connection === "connecting") return { key: "connecting", label: "Connecting…" };
+  if (!s.agentJoined) return { key: "waiting", label: "Waiting for the interviewer to join…" };
+  switch (s.agentState) {
+    case "speaking":
+      return s.phase === "greeting" || s.phase === null
+        ? { key: "greeting", label: "Interviewer is greeting you" }
+        : { key: "speaking", label: "Interviewer is speaking" };
+    case "thinking":
+      return { key: "thinking", label: "Interviewer is thinking…" };
+    case "listening":
+      return { key: "listening", label: "Listening — your turn to speak" };
+    default:
+      return { key: "initializing", label: "Interviewer is getting ready…" };
+  }
+}
+
+export const PHASE_LABELS: Record<Phase, string> = {
+  greeting: "Greeting",
+  warmup: "Warm-up",
+  core: "Core questions",
+  candidate_questions: "Your questions",
+  closing: "Closing",
+  ended: "Ended",
+};
+
+/** When the whole interview ends: the agent's `interview.ends_at`, else connect time + duration (estimate). */
+export function interviewEndsAt(s: Session): { at: number | null; estimated: boolean } {
+  if (s.endsAt) {
+    const t = Date.parse(s.endsAt);
+    if (!Number.isNaN(t)) return { at: t, estimated: false };
+  }
+  if (s.connectedAt !== null) return { at: s.connectedAt + s.durationMinutes * 60_000, estimated: true };
+  return { at: null, estimated: true };
+}
+
+/** Total length of the current question's budget (ms), from when it appeared to its deadline. */
+export function questionBudgetMs(s: Session): number | null {
+  if (!s.questionEndsAt || s.questionStartedAt === null) return null;
+  const t = Date.parse(s.questionEndsAt);
+  if (Number.isNaN(t)) return null;
+  return Math.max(0, t - s.questionStartedAt);
+}

@@ -1,0 +1,109 @@
+import { formatDate, h } from "../dom";
+import type { Recommendation, Report } from "../types";
+import { competencyChart } from "./chart";
+import { errorBanner, heading, type Ctx, type View } from "./view";
+
+export const RECOMMENDATION_LABELS: Record<Recommendation, string> = {
+  strong_hire: "Strong hire",
+  hire: "Hire",
+  lean_hire: "Lean hire",
+  lean_no_hire: "Lean no hire",
+  no_hire: "No hire",
+};
+
+export function reportBody(r: Report): HTMLElement {
+  const rec = RECOMMENDATION_LABELS[r.overall.recommendation] ?? r.overall.recommendation;
+  return h(
+    "div",
+    { class: "stack", id: "report" },
+    h(
+      "section",
+      { class: "card overall", "aria-labelledby": "overall-title" },
+      h("h2", { id: "overall-title" }, "Overall"),
+      h(
+        "p",
+        { class: "overall-line" },
+        h("span", { class: "overall-score", id: "overall-score" }, `${r.overall.score.toFixed(1)} / 5`),
+        h("span", { class: `badge rec-${r.overall.recommendation}`, id: "recommendation" }, rec),
+      ),
+      h("p", {}, r.overall.summary),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "scores-title" },
+      h("h2", { id: "scores-title" }, "Competencies"),
+      competencyChart(r.competencies),
+      h(
+        "ul",
+        { class: "competencies" },
+        r.competencies.map((c) =>
+          h(
+            "li",
+            { class: "competency-score", "data-competency-id": c.id },
+            h("h3", {}, c.name, " ", h("span", { class: "score-text" }, c.score === null ? "— not assessed" : `— ${c.score} / 5`)),
+            c.rationale ? h("p", {}, c.rationale) : null,
+            c.evidence.length
+              ? h(
+                  "ul",
+                  { class: "evidence", "aria-label": `Evidence for ${c.name}` },
+                  c.evidence.map((e) =>
+                    h("li", {}, h("blockquote", {}, `“${e.quote}”`), h("a", { href: `#turn-${e.turn}`, class: "turn-link" }, `Turn ${e.turn}`)),
+                  ),
+                )
+              : null,
+          ),
+        ),
+      ),
+    ),
+    h("section", { class: "card", "aria-labelledby": "strengths-title" }, h("h2", { id: "strengths-title" }, "Strengths"),
+      r.strengths.length ? h("ul", { id: "strengths" }, r.strengths.map((s) => h("li", {}, s))) : h("p", { class: "hint" }, "None noted.")),
+    h("section", { class: "card", "aria-labelledby": "next-title" }, h("h2", { id: "next-title" }, "Next steps"),
+      r.next_steps.length ? h("ul", { id: "next-steps" }, r.next_steps.map((s) => h("li", {}, s))) : h("p", { class: "hint" }, "None noted.")),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "full-transcript-title" },
+      h("h2", { id: "full-transcript-title" }, "Full transcript"),
+      h(
+        "ol",
+        { class: "transcript transcript-full", id: "report-transcript" },
+        r.transcript.map((t, i) =>
+          h("li", { id: `turn-${i}`, class: `line line-${t.speaker}`, "data-speaker": t.speaker, tabindex: -1 },
+            h("span", { class: "who" }, t.speaker === "agent" ? "Interviewer" : "You"),
+            h("span", { class: "line-text" }, t.text)),
+        ),
+      ),
+    ),
+  );
+}
+
+export function reportView(ctx: Ctx): View {
+  const banner = errorBanner(ctx);
+  const title = heading("Interview report");
+  const meta = h("p", { class: "lead", id: "report-meta" });
+  const body = h("div", { id: "report-body", "aria-busy": "true" }, h("p", { class: "pending", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Preparing your report… this takes a few seconds after the interview ends."));
+  const actions = h(
+    "div",
+    { class: "actions" },
+    h("button", { id: "new-interview", type: "button", class: "btn btn-primary", onclick: () => ctx.actions.newInterview() }, "Start another interview"),
+    h("button", { id: "open-history", type: "button", class: "btn", onclick: () => ctx.actions.openHistory() }, "Past interviews"),
+  );
+  const el = h("section", { class: "screen" }, title, meta, banner.el, body, actions);
+  let shown: Report | null = null;
+  return {
+    el,
+    update(s) {
+      banner.update(s.error, s.busy);
+      const d = s.report?.detail;
+      if (d) {
+        meta.textContent = `${formatDate(d.created_at)} · ${d.duration_minutes} minutes · ${d.status}`;
+      }
+      const r = d?.report ?? null;
+      if (r && r !== shown) {
+        shown = r;
+        title.textContent = `Interview report — ${r.role_title}`;
+        body.replaceChildren(reportBody(r));
+        body.setAttribute("aria-busy", "false");
+      }
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { h } from "../dom";
+import { DURATION_MAX, DURATION_MIN, parseDuration } from "../time";
+import type { Role } from "../types";
+import { errorBanner, heading, type Ctx, type View } from "./view";
+
+export function setupView(ctx: Ctx): View {
+  const banner = errorBanner(ctx);
+  const rolesBox = h("div", { class: "roles", id: "roles" }, h("p", { class: "hint" }, "Loading roles…"));
+  const fieldset = h("fieldset", { class: "card" }, h("legend", {}, "Role"), rolesBox);
+  const jd = h("textarea", {
+    id: "job-description",
+    rows: 6,
+    maxlength: 20000,
+    "aria-describedby": "jd-hint",
+    placeholder: "Paste the job description here…",
+  });
+  const duration = h("input", {
+    id: "duration",
+    type: "number",
+    inputmode: "numeric",
+    min: DURATION_MIN,
+    max: DURATION_MAX,
+    step: 1,
+    required: true,
+    "aria-describedby": "duration-hint duration-error",
+  });
+  const durationError = h("p", { id: "duration-error", class: "form-error", "aria-live": "polite" });
+  const next = h("button", { id: "to-preflight", type: "submit", class: "btn btn-primary btn-wide" }, "Next: check your microphone");
+
+  const form = h(
+    "form",
+    { class: "stack", novalidate: true },
+    fieldset,
+    h(
+      "div",
+      { class: "card stack" },
+      h("div", { class: "field" }, h("label", { for: "job-description" }, "Job description (optional)"), jd,
+        h("p", { id: "jd-hint", class: "hint" }, "The interviewer tailors its questions to the role and, if given, this description.")),
+      h("div", { class: "field field-inline" }, h("label", { for: "duration" }, "Length in minutes"), duration,
+        h("p", { id: "duration-hint", class: "hint" }, `Between ${DURATION_MIN} and ${DURATION_MAX} minutes.`), durationError),
+    ),
+    next,
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const d = parseDuration(duration.value);
+    if (d === null) {
+      durationError.textContent = `Enter a whole number of minutes from ${DURATION_MIN} to ${DURATION_MAX}.`;
+      duration.setAttribute("aria-invalid", "true");
+      duration.focus();
+      return;
+    }
+    durationError.textContent = "";
+    duration.removeAttribute("aria-invalid");
+    ctx.dispatch({ type: "setup_changed", patch: { duration: d, jobDescription: jd.value.trim() } });
+    ctx.actions.goPreflight();
+  });
+  jd.addEventListener("input", () => ctx.dispatch({ type: "setup_changed", patch: { jobDescription: jd.value } }));
+
+  const s0 = ctx.state();
+  jd.value = s0.setup.jobDescription;
+  duration.value = String(s0.setup.duration);
+
+  let renderedRoles: Role[] | null = null;
+  function renderRoles(roles: Role[], selected: string) {
+    renderedRoles = roles;
+    if (!roles.length) {
+      rolesBox.replaceChildren(h("p", { class: "hint" }, "No roles are available right now."));
+      return;
+    }
+    const sel = roles.some((r) => r.id === selected) ? selected : roles[0]!.id;
+    if (sel !== selected) ctx.dispatch({ type: "setup_changed", patch: { role: sel } });
+    rolesBox.replaceChildren(
+      ...roles.map((r) => {
+        const id = `role-${r.id}`;
+        const input = h("input", {
+          type: "radio",
+          name: "role",
+          id,
+          value: r.id,
+          checked: r.id === sel,
+          "aria-describedby": `${id}-summary`,
+          onchange: () => ctx.dispatch({ type: "setup_changed", patch: { role: r.id } }),
+        });
+        return h(
+          "div",
+          { class: "role-option" },
+          input,
+          h(
+            "label",
+            { for: id },
+            h("span", { class: "role-title" }, r.title),
+            h("span", { id: `${id}-summary`, class: "role-summary" }, r.summary),
+            r.competencies.length
+              ? h("span", { class: "chips" }, r.competencies.map((c) => h("span", { class: "chip" }, c.name)))
+              : null,
+          ),
+        );
+      }),
+    );
+  }
+
+  const el = h(
+    "section",
+    { class: "screen" },
+    heading("Choose your interview"),
+    banner.el,
+    form,
+  );
+  return {
+    el,
+    update(s) {
+      banner.update(s.error, s.busy);
+      if (s.roles && s.roles !== renderedRoles) renderRoles(s.roles, s.setup.role);
+      next.disabled = !s.roles?.length;
+    },
+  };
+}
