@@ -1,0 +1,51 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from interviewer.api.deps import Services
+from interviewer.api.problems import install_problem_handlers, install_problem_openapi
+from interviewer.api.ratelimit import BodySizeLimit, RateLimiter
+from interviewer.api.routes import interviews, public
+from interviewer.auth import IdentityVerifier
+from interviewer.config import Settings
+from interviewer.store import Store
+
+log = logging.getLogger(__name__)
+
+READ_BUDGET_FACTOR = 10  # reads (status polling) get ten times the write budget
+
+
+def create_app(settings: Settings, store: Store, verifier: IdentityVerifier) -> FastAPI:
+    """The api: identity-verified interview credentials, problem+json errors, the web client at /."""
+    app = FastAPI(
+        title="Interviewer API",
+        version="1.0.0",
+        description=(
+            "Identity and token service of Interviewer. Every /v1/interviews call needs a Firebase ID token "
+            "(Authorization: Bearer). Errors are application/problem+json."
+        ),
+    )
+    app.state.services = Services(
+        settings=settings,
+        store=store,
+        verifier=verifier,
+        write_limiter=RateLimiter(settings.rate_limit_per_minute),
+        read_limiter=RateLimiter(settings.rate_limit_per_minute * READ_BUDGET_FACTOR),
+    )
+    install_problem_handlers(app)
+    app.include_router(interviews)
+    app.include_router(public)
+    install_problem_openapi(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    web_dist = settings.web_dist_dir
+    if web_dist.is_dir():
+        # After every API route, so /v1/*, /healthz, /readyz and /openapi.json always win.
+        app.mount("/", StaticFiles(directory=web_dist, html=True), name="web")
+    else:
+        log.info("no built web client at %s: serving the api only", web_dist)
+    return app
