@@ -9,8 +9,11 @@ Loopback WebRTC: Chrome and aiortc never *gather* 127.0.0.1 as a local candidate
 a *remote* candidate at 127.0.0.1: the python SDK's packets leave from the machine's own address and Linux
 routes them over `lo` (the server log shows the selected pair as `127.0.0.1:udp <- 192.0.x.x`). So the server
 advertises only 127.0.0.1 (`rtc.node_ip`, no external-IP discovery, loopback candidates enabled, interface
-filter on `lo`) and takes media on one muxed UDP port plus one TCP port. Verified by
-`tests/integration/test_livekit_server.py`, where two python-SDK participants exchange microphone audio.
+filter on `lo`) and takes media on one muxed UDP port. Without the `lo` filter it also offers the host's
+other addresses; without `enable_loopback_candidate` it then offers nothing and ICE times out. ICE over TCP
+is off by default because livekit-server binds that listener to every interface (`[::]`), whatever
+`bind_addresses` says. `tests/integration/test_livekit_server.py` checks that two python-SDK participants
+exchange microphone audio and that the server holds no socket outside loopback.
 """
 
 from __future__ import annotations
@@ -88,8 +91,8 @@ class LiveKitServerConfig:
     """The ports and credentials of one server instance; `url` is what clients and workers dial."""
 
     http_port: int
-    rtc_tcp_port: int
     rtc_udp_port: int
+    rtc_tcp_port: int | None
     api_key: str
     api_secret: str
     config_path: Path
@@ -109,8 +112,8 @@ class LiveKitServerConfig:
 def server_config_dict(
     *,
     http_port: int,
-    rtc_tcp_port: int,
     rtc_udp_port: int,
+    rtc_tcp_port: int | None,
     api_key: str,
     api_secret: str,
     log_level: str = "info",
@@ -120,7 +123,8 @@ def server_config_dict(
         "port": http_port,
         "bind_addresses": [LOOPBACK],
         "rtc": {
-            "tcp_port": rtc_tcp_port,
+            # 0 turns ICE-TCP off: its listener would bind every interface (see the module docstring).
+            "tcp_port": rtc_tcp_port or 0,
             # One muxed UDP port instead of a range: a single free port is easy to find, and no
             # other test's port range can collide with ours.
             "udp_port": rtc_udp_port,
@@ -137,21 +141,26 @@ def server_config_dict(
     }
 
 
-def write_server_config(workdir: Path, settings: Settings, log_level: str = "info") -> LiveKitServerConfig:
-    """Pick free loopback ports and write `livekit.yaml` (0600, it holds the secret) into `workdir`."""
+def write_server_config(
+    workdir: Path, settings: Settings, log_level: str = "info", tcp_fallback: bool = False
+) -> LiveKitServerConfig:
+    """Pick free loopback ports and write `livekit.yaml` (0600, it holds the secret) into `workdir`.
+
+    `tcp_fallback` adds an ICE-TCP port for clients whose UDP is blocked; that listener is not loopback-only.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     config = LiveKitServerConfig(
         http_port=free_port(),
-        rtc_tcp_port=free_port(),
         rtc_udp_port=free_udp_port(),
+        rtc_tcp_port=free_port() if tcp_fallback else None,
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_secret(),
         config_path=workdir / "livekit.yaml",
     )
     body = server_config_dict(
         http_port=config.http_port,
-        rtc_tcp_port=config.rtc_tcp_port,
         rtc_udp_port=config.rtc_udp_port,
+        rtc_tcp_port=config.rtc_tcp_port,
         api_key=config.api_key,
         api_secret=config.api_secret,
         log_level=log_level,
@@ -163,7 +172,7 @@ def write_server_config(workdir: Path, settings: Settings, log_level: str = "inf
 
 
 def build_livekit_process(
-    settings: Settings, workdir: Path, log_level: str = "info"
+    settings: Settings, workdir: Path, log_level: str = "info", tcp_fallback: bool = False
 ) -> tuple[ManagedProcess, LiveKitServerConfig]:
     """A not-yet-started `ManagedProcess` for the pinned server plus the config it will run with.
 
@@ -171,7 +180,7 @@ def build_livekit_process(
     which is the first thing to read when a client cannot connect.
     """
     binary = find_livekit_server(settings)
-    config = write_server_config(workdir, settings, log_level)
+    config = write_server_config(workdir, settings, log_level, tcp_fallback)
     process = ManagedProcess(
         name="livekit-server",
         argv=[str(binary), "--config", str(config.config_path)],
@@ -188,10 +197,14 @@ def wait_ready(process: ManagedProcess, config: LiveKitServerConfig, timeout: fl
 
 @contextmanager
 def running_livekit_server(
-    settings: Settings, workdir: Path, timeout: float = 30.0, log_level: str = "info"
+    settings: Settings,
+    workdir: Path,
+    timeout: float = 30.0,
+    log_level: str = "info",
+    tcp_fallback: bool = False,
 ) -> Iterator[tuple[ManagedProcess, LiveKitServerConfig]]:
     """Start the server, wait until it answers, and always stop its whole process group."""
-    process, config = build_livekit_process(settings, workdir, log_level)
+    process, config = build_livekit_process(settings, workdir, log_level, tcp_fallback)
     process.start()
     try:
         wait_ready(process, config, timeout=timeout)

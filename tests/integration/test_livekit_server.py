@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import os
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -42,6 +44,31 @@ def test_server_answers_on_loopback(livekit_server: LiveKitServer) -> None:
     assert response.status_code == 200
     assert response.text.strip() == "OK"
     assert livekit_server.process.poll() is None
+
+
+def _socket_addresses(pid: int) -> list[tuple[str, str]]:
+    """(protocol, hex local address) of every TCP/UDP socket the process holds, from /proc."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    found = []
+    for proto in ("tcp", "tcp6", "udp", "udp6"):
+        for line in Path(f"/proc/{pid}/net/{proto}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes and fields[3] in ("0A", "07"):  # listening TCP, bound UDP
+                found.append((proto, fields[1].split(":")[0]))
+    return found
+
+
+def test_server_sockets_are_loopback_only(livekit_server: LiveKitServer) -> None:
+    # 127.0.0.1 and ::1 as /proc/net prints them (little-endian words).
+    loopback = {"0100007F", "00000000000000000000000001000000"}
+    addresses = _socket_addresses(livekit_server.process.pid)
+    assert {proto for proto, _ in addresses} >= {"tcp", "udp"}  # signalling and media both found
+    assert all(address in loopback for _, address in addresses), addresses
 
 
 async def test_token_signed_with_another_secret_is_refused(livekit_server: LiveKitServer) -> None:
