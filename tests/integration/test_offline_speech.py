@@ -15,7 +15,7 @@ import pytest
 from livekit import rtc
 from livekit.agents import stt
 
-from interviewer.speech_sim import espeak_pcm, word_error_rate
+from interviewer.speech_sim import espeak_pcm, espeak_wav, read_wav, word_error_rate
 from interviewer.voice.offline import models
 from interviewer.voice.offline.engine import OfflineSpeech
 
@@ -144,6 +144,17 @@ async def test_piper_to_whisper_round_trip(offline_speech: OfflineSpeech) -> Non
 async def test_silence_gives_no_words(offline_speech: OfflineSpeech) -> None:
     event = await offline_speech.whisper.recognize(_frame(np.zeros(16_000, dtype=np.int16), 16_000))
     assert len(event.alternatives[0].text.split()) <= 1  # no invented sentence on silence
+
+
+@pytest.mark.parametrize("rate", [16_000, 48_000])
+def test_espeak_wav_is_mono_int16_at_the_asked_rate(tmp_path: Path, rate: int) -> None:
+    path = tmp_path / "answer.wav"
+    data = espeak_wav("-I led the team.", path, sample_rate=rate)  # a leading dash must not become a flag
+    assert path.read_bytes() == data
+    pcm, got_rate = read_wav(data)
+    assert got_rate == rate
+    assert 0.8 < pcm.size / rate < 3.0
+    assert np.abs(pcm).max() > 3000
 
 
 # --- integrity -------------------------------------------------------------------------------------------
