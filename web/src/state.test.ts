@@ -63,6 +63,8 @@ describe("agent-join timeout", () => {
     expect(s.error?.code).toBe("agent_timeout");
     expect(s.error?.actions).toContain("try_again");
     expect(s.error?.message).toContain("10 seconds");
+    expect(agentStatus(s.session!).key).toBe("not_joined");
+    expect(s.session!.connection).toBe("disconnected");
   });
 
   it("does not fire once the agent joined", () => {

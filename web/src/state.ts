@@ -44,6 +44,8 @@ export interface Session {
   audioBlocked: boolean;
   /** The candidate pressed "End interview"; a disconnect after this is expected. */
   ending: boolean;
+  /** The agent did not join in time; this room was abandoned. */
+  agentTimedOut: boolean;
   transcript: TranscriptState;
 }
 
@@ -185,6 +187,7 @@ export function reduce(state: State, ev: Event): State {
           muted: false,
           audioBlocked: false,
           ending: false,
+          agentTimedOut: false,
           // A rejoin keeps what was already said on screen.
           transcript:
             state.session?.interviewId === ev.grant.interview_id ? state.session.transcript : emptyTranscript,
@@ -305,6 +308,7 @@ export function reduce(state: State, ev: Event): State {
         ev.now - s.connectedAt >= agentJoinTimeoutSeconds(state) * 1000
       ) {
         next.error = agentTimeoutError(agentJoinTimeoutSeconds(state));
+        next.session = { ...s, agentTimedOut: true, connection: "disconnected" };
       }
       return next;
     }
@@ -322,9 +326,11 @@ export type AgentStatusKey =
   | "thinking"
   | "listening"
   | "reconnecting"
+  | "not_joined"
   | "ended";
 
 export function agentStatus(s: Session): { key: AgentStatusKey; label: string } {
+  if (s.agentTimedOut) return { key: "not_joined", label: "The interviewer did not join" };
   if (s.connection === "reconnecting") return { key: "reconnecting", label: "Reconnecting…" };
   if (s.phase === "ended" || s.connection === "disconnected") return { key: "ended", label: "Interview ended" };
   if (s.connection === "connecting") return { key: "connecting", label: "Connecting…" };

@@ -1,7 +1,7 @@
 import { svg } from "../dom";
 import type { CompetencyScore } from "../types";
 
-const W = 320;
+const W = 480;
 const ROW = 46;
 const LEFT = 0;
 const BAR_H = 16;

@@ -42,7 +42,12 @@ export function interviewView(ctx: Ctx): View {
   );
   const phase = h("span", { id: "phase", class: "chip", hidden: true });
   const voiceFill = h("div", { class: "meter-fill" });
-  const voice = h("div", { id: "agent-voice", class: "meter meter-voice", "aria-hidden": "true" }, voiceFill);
+  const voice = h(
+    "div",
+    { class: "voice", "aria-hidden": "true" },
+    h("span", { class: "budget-label" }, "Interviewer's voice"),
+    h("div", { id: "agent-voice", class: "meter meter-voice" }, voiceFill),
+  );
   const reconnecting = h(
     "div",
     { id: "reconnecting", class: "banner banner-warn", role: "status", hidden: true },
@@ -181,7 +186,8 @@ export function interviewView(ctx: Ctx): View {
     audioBlocked.hidden = !s.audioBlocked;
 
     const ends = interviewEndsAt(s);
-    overall.set(remainingMs(ends.at, st.now), s.durationMinutes * 60_000, ends.estimated ? " (approx.)" : "");
+    const over = s.connection === "disconnected";
+    overall.set(over ? null : remainingMs(ends.at, st.now), s.durationMinutes * 60_000, ends.estimated ? " (approx.)" : "");
     questionCard.hidden = !s.question;
     setText(question, s.question ?? "");
     qBudget.set(remainingMs(s.questionEndsAt, st.now), questionBudgetMs(s));
@@ -190,7 +196,7 @@ export function interviewView(ctx: Ctx): View {
     mute.setAttribute("aria-pressed", String(s.muted));
     const live = s.connection === "connected" || s.connection === "reconnecting";
     mute.disabled = !live || s.ending;
-    end.disabled = s.ending;
+    end.disabled = s.ending || over;
     confirmEnd.disabled = s.ending;
     if (s.ending) setText(confirmEnd, "Ending…");
     renderTranscript(s.transcript.segments);
