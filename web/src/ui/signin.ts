@@ -52,7 +52,7 @@ export function signInView(ctx: Ctx): View {
       "div",
       { class: "card stack" },
       guest,
-      h("p", { class: "hint" }, "Guest reports stay on this browser only while you are signed in."),
+      h("p", { class: "hint" }, "As a guest, your reports belong to this browser: signing out loses them."),
     ),
     form,
   );
