@@ -137,10 +137,10 @@ export function startStubApi(opts) {
     child.on("exit", () => children.delete(child));
   }
   function endInterview(iv) {
-    if (iv.status === "active") {
-      iv.status = "scoring";
+    if (iv.status === "live") {
+      iv.status = "abandoned";
       setTimeout(() => {
-        iv.status = "completed";
+        iv.status = "finished";
         iv.report = cannedReport(iv, []);
       }, opts.reportDelayMs ?? 1500);
     }
@@ -164,14 +164,17 @@ export function startStubApi(opts) {
         if (!uid) return problem(res, 401, "Unauthorized", "missing or malformed bearer token");
         if (p === "/v1/interviews" && req.method === "POST") {
           const body = await readBody(req);
-          if (!ROLES.some((r) => r.id === body.role)) return problem(res, 422, "Invalid interview", `unknown role ${body.role}`);
-          const active = [...interviews.values()].find((iv) => iv.uid === uid && iv.status === "active");
+          const custom = body.role === "custom";
+          if (!custom && !ROLES.some((r) => r.id === body.role)) return problem(res, 422, "Invalid interview", `unknown role ${body.role}`);
+          if (custom && !body.job_description) return problem(res, 422, "Invalid interview", "job_description: required when role is 'custom'");
+          const active = [...interviews.values()].find((iv) => iv.uid === uid && iv.status === "live");
           if (active) return problem(res, 409, "Interview already active", "finish or end it first", { active_interview_id: active.interview_id });
           const iv = {
             interview_id: randomUUID(),
             uid,
             role: body.role,
-            status: "active",
+            status: "live",
+            role_title: custom ? "Custom role" : ROLES.find((r) => r.id === body.role).title,
             created_at: new Date().toISOString(),
             duration_minutes: body.duration_minutes ?? 20,
             room: `iv-${randomUUID().slice(0, 8)}`,
@@ -183,13 +186,13 @@ export function startStubApi(opts) {
         }
         if (p === "/v1/interviews" && req.method === "GET") {
           const list = [...interviews.values()].filter((iv) => iv.uid === uid).reverse();
-          return json(res, 200, { interviews: list.map(({ interview_id, role, status, created_at, duration_minutes }) => ({ interview_id, role, status, created_at, duration_minutes })) });
+          return json(res, 200, { interviews: list.map(({ interview_id, role, role_title, status, created_at, duration_minutes }) => ({ interview_id, role, role_title, status, created_at, duration_minutes })) });
         }
         const m = /^\/v1\/interviews\/([^/]+)(\/token|\/end)?$/.exec(p);
         const iv = m && interviews.get(decodeURIComponent(m[1]));
         if (!iv || iv.uid !== uid) return problem(res, 404, "Not found", "no such interview");
         if (m[2] === "/token" && req.method === "POST") {
-          if (iv.status !== "active") return problem(res, 409, "Interview not active", "it has ended");
+          if (iv.status !== "live") return problem(res, 409, "Interview not active", "it has ended");
           return json(res, 200, grant(iv));
         }
         if (m[2] === "/end" && req.method === "POST") {
@@ -197,8 +200,8 @@ export function startStubApi(opts) {
           return json(res, 200, { interview_id: iv.interview_id, status: iv.status });
         }
         if (!m[2] && req.method === "GET") {
-          const { interview_id, role, status, created_at, duration_minutes, report } = iv;
-          return json(res, 200, { interview_id, role, status, created_at, duration_minutes, report });
+          const { interview_id, role, role_title, status, created_at, duration_minutes, report } = iv;
+          return json(res, 200, { interview_id, role, role_title, status, created_at, duration_minutes, report });
         }
         return problem(res, 405, "Method not allowed", `${req.method} ${p}`);
       }

@@ -11,9 +11,10 @@ import {
   type ErrorAction,
   type UserError,
 } from "./errors";
-import { InterviewRoom } from "./room";
+// livekit-client is loaded on demand (its own chunk): the sign-in and setup screens do not need it.
+import type { InterviewRoom } from "./room";
 import { agentStatus, initialState, reduce, type Event, type Screen, type State } from "./state";
-import type { InterviewGrant, StartInterviewRequest } from "./types";
+import { CUSTOM_ROLE, type InterviewGrant, type StartInterviewRequest } from "./types";
 import { historyView } from "./ui/history";
 import { interviewView } from "./ui/interview";
 import { preflightView } from "./ui/preflight";
@@ -34,6 +35,7 @@ const TITLES: Record<Screen, string> = {
 
 const REPORT_POLL_MS = 2000;
 const REPORT_POLL_MAX = 90;
+const REPORT_POLL_ABANDONED = 10;
 
 export interface DebugHooks {
   state(): State;
@@ -172,10 +174,14 @@ export function startApp(root: HTMLElement): DebugHooks {
         const d = await api.get(poll.id);
         if (reportPoll !== poll) return;
         dispatch({ type: "report_loaded", detail: d });
-        if (d.report === null && ++poll.tries < REPORT_POLL_MAX) {
+        poll.tries++;
+        // An abandoned interview may still get a scorecard for what was covered; give it a short while.
+        const limit = d.status === "abandoned" ? REPORT_POLL_ABANDONED : REPORT_POLL_MAX;
+        if (d.report === null && poll.tries < limit) {
           poll.timer = window.setTimeout(once, REPORT_POLL_MS);
         } else {
           reportPoll = null;
+          if (d.report === null) dispatch({ type: "report_unavailable", interviewId: poll.id });
         }
       } catch (e) {
         if (reportPoll === poll) reportPoll = null;
@@ -199,13 +205,15 @@ export function startApp(root: HTMLElement): DebugHooks {
   }
 
   function roleTitle(roleId: string): string {
+    if (roleId === CUSTOM_ROLE) return "Custom role";
     return state.roles?.find((r) => r.id === roleId)?.title ?? roleId;
   }
 
   async function join(grant: InterviewGrant, title: string, durationMinutes: number) {
     await dropRoom();
     dispatch({ type: "interview_granted", grant, roleTitle: title, durationMinutes });
-    const r = new InterviewRoom(dispatch, audioBox);
+    const { InterviewRoom: RoomImpl } = await import("./room");
+    const r = new RoomImpl(dispatch, audioBox);
     room = r;
     try {
       await r.connect(grant);
@@ -253,7 +261,7 @@ export function startApp(root: HTMLElement): DebugHooks {
       let minutes = known?.durationMinutes;
       if (!title || !minutes) {
         const d = await api.get(id).catch(() => null);
-        title = d ? roleTitle(d.role) : roleTitle(state.setup.role);
+        title = d ? (d.role_title ?? roleTitle(d.role)) : roleTitle(state.setup.role);
         minutes = d?.duration_minutes ?? state.setup.duration;
       }
       await join(grant, title, minutes);
@@ -340,6 +348,9 @@ export function startApp(root: HTMLElement): DebugHooks {
     },
     startAudio() {
       void room?.startAudio();
+    },
+    rejoin(id) {
+      void rejoin(id);
     },
     openReport(id) {
       dispatch({ type: "open_report", interviewId: id });

@@ -195,5 +195,7 @@ describe("report", () => {
     expect(s.report?.pending).toBe(true);
     s = reduce(s, { type: "report_loaded", detail: { ...base, interview_id: "other", report: null } });
     expect(s.report?.detail?.interview_id).toBe("iv9");
+    s = reduce(s, { type: "report_unavailable", interviewId: "iv9" });
+    expect(s.report).toMatchObject({ pending: false, unavailable: true });
   });
 });

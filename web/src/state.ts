@@ -54,6 +54,8 @@ export interface ReportView {
   detail: InterviewDetail | null;
   /** Still waiting for the scorecard (report: null while the agent scores). */
   pending: boolean;
+  /** We stopped waiting: no report will come (ended before anything was assessed, or scoring timed out). */
+  unavailable?: boolean;
 }
 
 export interface State {
@@ -97,6 +99,7 @@ export type Event =
   | { type: "session_closed" }
   | { type: "open_report"; interviewId: string }
   | { type: "report_loaded"; detail: InterviewDetail }
+  | { type: "report_unavailable"; interviewId: string }
   | { type: "history_loaded"; interviews: InterviewSummary[] }
   | { type: "tick"; now: number };
 
@@ -291,6 +294,10 @@ export function reduce(state: State, ev: Event): State {
     case "report_loaded":
       if (!state.report || state.report.interviewId !== ev.detail.interview_id) return state;
       return { ...state, report: { ...state.report, detail: ev.detail, pending: ev.detail.report === null } };
+
+    case "report_unavailable":
+      if (!state.report || state.report.interviewId !== ev.interviewId) return state;
+      return { ...state, report: { ...state.report, pending: false, unavailable: true } };
 
     case "history_loaded":
       return { ...state, history: ev.interviews };

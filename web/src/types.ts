@@ -33,6 +33,16 @@ export interface InterviewGrant {
   expires_at: string;
 }
 
+/** Role id that means "build the plan from the pasted job description". */
+export const CUSTOM_ROLE = "custom";
+
+export const STATUS_LABELS: Record<string, string> = {
+  created: "Not started",
+  live: "In progress",
+  finished: "Finished",
+  abandoned: "Ended early",
+};
+
 export interface StartInterviewRequest {
   role: string;
   job_description?: string;
@@ -42,6 +52,8 @@ export interface StartInterviewRequest {
 export interface InterviewSummary {
   interview_id: string;
   role: string;
+  /** Human title of the role (the api sends it; older stubs may not). */
+  role_title?: string;
   status: string;
   created_at: string;
   duration_minutes: number;

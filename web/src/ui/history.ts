@@ -1,5 +1,5 @@
 import { formatDate, h } from "../dom";
-import type { InterviewSummary } from "../types";
+import { STATUS_LABELS, type InterviewSummary } from "../types";
 import { errorBanner, heading, type Ctx, type View } from "./view";
 
 export function historyView(ctx: Ctx): View {
@@ -33,12 +33,18 @@ export function historyView(ctx: Ctx): View {
             h(
               "li",
               { class: "card history-item", "data-interview-id": iv.interview_id },
-              h("div", {}, h("h2", { class: "small-title" }, iv.role), h("p", { class: "hint" }, `${formatDate(iv.created_at)} · ${iv.duration_minutes} min · ${iv.status}`)),
-              h(
-                "button",
-                { type: "button", class: "btn", "aria-label": `Open report: ${iv.role}, ${formatDate(iv.created_at)}`, onclick: () => ctx.actions.openReport(iv.interview_id) },
-                "Open report",
-              ),
+              h("div", {}, h("h2", { class: "small-title" }, iv.role_title ?? iv.role), h("p", { class: "hint" }, `${formatDate(iv.created_at)} · ${iv.duration_minutes} min · ${STATUS_LABELS[iv.status] ?? iv.status}`)),
+              iv.status === "live" || iv.status === "created"
+                ? h(
+                    "button",
+                    { type: "button", class: "btn btn-primary", "aria-label": `Rejoin: ${iv.role_title ?? iv.role}, ${formatDate(iv.created_at)}`, onclick: () => ctx.actions.rejoin(iv.interview_id) },
+                    "Rejoin",
+                  )
+                : h(
+                    "button",
+                    { type: "button", class: "btn", "aria-label": `Open report: ${iv.role_title ?? iv.role}, ${formatDate(iv.created_at)}`, onclick: () => ctx.actions.openReport(iv.interview_id) },
+                    "Open report",
+                  ),
             ),
           ),
         ),

@@ -1,5 +1,5 @@
 import { formatDate, h } from "../dom";
-import type { Recommendation, Report } from "../types";
+import { STATUS_LABELS, type Recommendation, type Report } from "../types";
 import { competencyChart } from "./chart";
 import { errorBanner, heading, type Ctx, type View } from "./view";
 
@@ -95,7 +95,16 @@ export function reportView(ctx: Ctx): View {
       banner.update(s.error, s.busy);
       const d = s.report?.detail;
       if (d) {
-        meta.textContent = `${formatDate(d.created_at)} · ${d.duration_minutes} minutes · ${d.status}`;
+        meta.textContent = `${formatDate(d.created_at)} · ${d.duration_minutes} minutes · ${STATUS_LABELS[d.status] ?? d.status}`;
+        if (!d.report && d.role_title) title.textContent = `Interview report — ${d.role_title}`;
+      }
+      if (s.report?.unavailable && body.dataset["state"] !== "unavailable") {
+        body.dataset["state"] = "unavailable";
+        body.setAttribute("aria-busy", "false");
+        body.replaceChildren(
+          h("p", { class: "banner banner-warn", id: "report-unavailable", role: "status" },
+            "There is no report for this interview: it ended before the interviewer could assess anything."),
+        );
       }
       const r = d?.report ?? null;
       if (r && r !== shown) {

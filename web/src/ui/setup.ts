@@ -1,6 +1,6 @@
-import { h } from "../dom";
+import { h, setText } from "../dom";
 import { DURATION_MAX, DURATION_MIN, parseDuration } from "../time";
-import type { Role } from "../types";
+import { CUSTOM_ROLE, type Role } from "../types";
 import { errorBanner, heading, type Ctx, type View } from "./view";
 
 export function setupView(ctx: Ctx): View {
@@ -11,7 +11,7 @@ export function setupView(ctx: Ctx): View {
     id: "job-description",
     rows: 6,
     maxlength: 20000,
-    "aria-describedby": "jd-hint",
+    "aria-describedby": "jd-hint jd-error",
     placeholder: "Paste the job description here…",
   });
   const duration = h("input", {
@@ -25,6 +25,8 @@ export function setupView(ctx: Ctx): View {
     "aria-describedby": "duration-hint duration-error",
   });
   const durationError = h("p", { id: "duration-error", class: "form-error", "aria-live": "polite" });
+  const jdError = h("p", { id: "jd-error", class: "form-error", "aria-live": "polite" });
+  const jdLabel = h("label", { for: "job-description" }, "Job description (optional)");
   const next = h("button", { id: "to-preflight", type: "submit", class: "btn btn-primary btn-wide" }, "Next: check your microphone");
 
   const form = h(
@@ -34,7 +36,7 @@ export function setupView(ctx: Ctx): View {
     h(
       "div",
       { class: "card stack" },
-      h("div", { class: "field" }, h("label", { for: "job-description" }, "Job description (optional)"), jd,
+      h("div", { class: "field" }, jdLabel, jd, jdError,
         h("p", { id: "jd-hint", class: "hint" }, "The interviewer tailors its questions to the role and, if given, this description.")),
       h("div", { class: "field field-inline" }, h("label", { for: "duration" }, "Length in minutes"), duration,
         h("p", { id: "duration-hint", class: "hint" }, `Between ${DURATION_MIN} and ${DURATION_MAX} minutes.`), durationError),
@@ -43,6 +45,15 @@ export function setupView(ctx: Ctx): View {
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    const custom = ctx.state().setup.role === CUSTOM_ROLE;
+    if (custom && !jd.value.trim()) {
+      jdError.textContent = "Paste the job description for a custom role.";
+      jd.setAttribute("aria-invalid", "true");
+      jd.focus();
+      return;
+    }
+    jdError.textContent = "";
+    jd.removeAttribute("aria-invalid");
     const d = parseDuration(duration.value);
     if (d === null) {
       durationError.textContent = `Enter a whole number of minutes from ${DURATION_MIN} to ${DURATION_MAX}.`;
@@ -68,10 +79,14 @@ export function setupView(ctx: Ctx): View {
       rolesBox.replaceChildren(h("p", { class: "hint" }, "No roles are available right now."));
       return;
     }
-    const sel = roles.some((r) => r.id === selected) ? selected : roles[0]!.id;
+    const sel = selected === CUSTOM_ROLE || roles.some((r) => r.id === selected) ? selected : roles[0]!.id;
     if (sel !== selected) ctx.dispatch({ type: "setup_changed", patch: { role: sel } });
+    const options: Role[] = [
+      ...roles,
+      { id: CUSTOM_ROLE, title: "Another role", summary: "Paste a job description below: the interview is built from it.", competencies: [] },
+    ];
     rolesBox.replaceChildren(
-      ...roles.map((r) => {
+      ...options.map((r) => {
         const id = `role-${r.id}`;
         const input = h("input", {
           type: "radio",
@@ -112,6 +127,9 @@ export function setupView(ctx: Ctx): View {
     update(s) {
       banner.update(s.error, s.busy);
       if (s.roles && s.roles !== renderedRoles) renderRoles(s.roles, s.setup.role);
+      const custom = s.setup.role === CUSTOM_ROLE;
+      setText(jdLabel, custom ? "Job description (required)" : "Job description (optional)");
+      jd.required = custom;
       next.disabled = !s.roles?.length;
     },
   };

@@ -13,6 +13,7 @@ export interface Actions {
   toggleMute(): void;
   startAudio(): void;
   openReport(id: string): void;
+  rejoin(id: string): void;
   openHistory(): void;
   newInterview(): void;
   errorAction(action: ErrorAction, error: UserError): void;
