@@ -55,6 +55,31 @@ def _cmd_rehearse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_api(_args: argparse.Namespace) -> int:
+    from interviewer.api.__main__ import main as api_main
+
+    api_main()
+    return 0
+
+
+def _cmd_agent(_args: argparse.Namespace) -> int:
+    from interviewer.agent.worker import main as worker_main
+
+    return worker_main()
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from interviewer.up import main as up_main
+
+    return up_main(open_port=args.port)
+
+
+def _cmd_candidate(args: argparse.Namespace) -> int:
+    from interviewer.candidate import main as candidate_main
+
+    return candidate_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="interviewer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,14 +94,29 @@ def build_parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--duration", type=int, default=20, choices=range(5, 61), metavar="MINUTES")
     rehearse.add_argument("--database", help="database URL (default: settings)")
     rehearse.set_defaults(func=_cmd_rehearse)
+
+    sub.add_parser("api", help="serve the api (settings from the environment)").set_defaults(func=_cmd_api)
+    sub.add_parser("agent", help="run one agent worker").set_defaults(func=_cmd_agent)
+    up = sub.add_parser("up", help="bring the whole local stack up (what `make run` calls)")
+    up.add_argument("--port", type=int, default=8000, help="the api/web port")
+    up.set_defaults(func=_cmd_up)
+
+    candidate = sub.add_parser("candidate", help="a simulated candidate that joins by voice")
+    candidate.add_argument("--api", default="http://127.0.0.1:8000")
+    candidate.add_argument("--emulator", required=True, help="Auth emulator host:port")
+    candidate.add_argument("--role", default="backend-engineer")
+    candidate.add_argument("--answers", type=Path, required=True)
+    candidate.add_argument("--record", type=Path, help="write what the agent said to this WAV")
+    candidate.set_defaults(func=_cmd_candidate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # A refused tool call during the greeting is the guard working, not a warning for the user.
-    logging.getLogger("livekit.agents").setLevel(logging.ERROR)
+    if args.command in ("roles", "rehearse"):
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        # A refused tool call during the greeting is the guard working, not a warning for the user.
+        logging.getLogger("livekit.agents").setLevel(logging.ERROR)
     try:
         code: int = args.func(args)
     except ConfigError as error:

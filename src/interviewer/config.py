@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     # Agent worker.
     voice_engine: VoiceEngine = Field(default=VoiceEngine.offline, alias="VOICE_ENGINE")
     agent_health_port: int = Field(default=8081, ge=0, le=65535, alias="AGENT_HEALTH_PORT")
+    max_interviews_per_worker: int = Field(default=4, ge=1, le=64, alias="MAX_INTERVIEWS_PER_WORKER")
     drain_timeout_seconds: int = Field(default=30, ge=1, le=3600, alias="DRAIN_TIMEOUT_SECONDS")
     stt_model_dir: Path | None = Field(default=None, alias="STT_MODEL_DIR")
     tts_voice_path: Path | None = Field(default=None, alias="TTS_VOICE_PATH")

@@ -117,23 +117,30 @@ def server_config_dict(
     api_key: str,
     api_secret: str,
     log_level: str = "info",
+    browser_ip: str | None = None,
 ) -> dict[str, object]:
-    """The YAML body: loopback-only signalling and media, one API key."""
+    """The YAML body: loopback-only signalling and media, one API key.
+
+    `browser_ip`: Chrome ignores loopback ICE candidates, so a stack a browser must reach (`interviewer up`,
+    the browser tests) also offers media on this host address. Signalling stays on loopback either way.
+    """
+    rtc: dict[str, object] = {
+        # 0 turns ICE-TCP off: its listener would bind every interface (see the module docstring).
+        "tcp_port": rtc_tcp_port or 0,
+        # One muxed UDP port instead of a range: a single free port is easy to find, and no
+        # other test's port range can collide with ours.
+        "udp_port": rtc_udp_port,
+        "use_external_ip": False,
+        "node_ip": browser_ip or LOOPBACK,
+        # Advertise the loopback address: python clients reach it from their own host address.
+        "enable_loopback_candidate": True,
+    }
+    if browser_ip is None:
+        rtc["interfaces"] = {"includes": ["lo"]}
     return {
         "port": http_port,
         "bind_addresses": [LOOPBACK],
-        "rtc": {
-            # 0 turns ICE-TCP off: its listener would bind every interface (see the module docstring).
-            "tcp_port": rtc_tcp_port or 0,
-            # One muxed UDP port instead of a range: a single free port is easy to find, and no
-            # other test's port range can collide with ours.
-            "udp_port": rtc_udp_port,
-            "use_external_ip": False,
-            "node_ip": LOOPBACK,
-            # Advertise only the loopback address: clients reach it from their own host address.
-            "enable_loopback_candidate": True,
-            "interfaces": {"includes": ["lo"]},
-        },
+        "rtc": rtc,
         "keys": {api_key: api_secret},
         "logging": {"level": log_level, "json": False},
         # Rooms created by a token's dispatch and then abandoned go away on their own.
@@ -142,7 +149,11 @@ def server_config_dict(
 
 
 def write_server_config(
-    workdir: Path, settings: Settings, log_level: str = "info", tcp_fallback: bool = False
+    workdir: Path,
+    settings: Settings,
+    log_level: str = "info",
+    tcp_fallback: bool = False,
+    browser_ip: str | None = None,
 ) -> LiveKitServerConfig:
     """Pick free loopback ports and write `livekit.yaml` (0600, it holds the secret) into `workdir`.
 
@@ -164,6 +175,7 @@ def write_server_config(
         api_key=config.api_key,
         api_secret=config.api_secret,
         log_level=log_level,
+        browser_ip=browser_ip,
     )
     fd = os.open(config.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -172,7 +184,11 @@ def write_server_config(
 
 
 def build_livekit_process(
-    settings: Settings, workdir: Path, log_level: str = "info", tcp_fallback: bool = False
+    settings: Settings,
+    workdir: Path,
+    log_level: str = "info",
+    tcp_fallback: bool = False,
+    browser_ip: str | None = None,
 ) -> tuple[ManagedProcess, LiveKitServerConfig]:
     """A not-yet-started `ManagedProcess` for the pinned server plus the config it will run with.
 
@@ -180,7 +196,7 @@ def build_livekit_process(
     which is the first thing to read when a client cannot connect.
     """
     binary = find_livekit_server(settings)
-    config = write_server_config(workdir, settings, log_level, tcp_fallback)
+    config = write_server_config(workdir, settings, log_level, tcp_fallback, browser_ip)
     process = ManagedProcess(
         name="livekit-server",
         argv=[str(binary), "--config", str(config.config_path)],
@@ -221,3 +237,22 @@ def livekit_server_available(settings: Settings) -> bool:
     except LiveKitServerError:
         return False
     return True
+
+
+def host_ip() -> str | None:
+    """This machine's first global IPv4 address (what a local Chrome can use for media), if any."""
+    try:
+        out = subprocess.run(
+            ["ip", "-4", "-o", "addr", "show", "scope", "global"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.splitlines():
+        fields = line.split()
+        if "inet" in fields:
+            return fields[fields.index("inet") + 1].split("/")[0]
+    return None

@@ -45,7 +45,7 @@ def tts(text: str) -> array:
 
 
 def iso_in(seconds: float) -> str:
-    t = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    t = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
     return t.isoformat().replace("+00:00", "Z")
 
 
@@ -165,9 +165,7 @@ async def main() -> None:
         track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
     )
     agent.track_sid = pub.sid
-    await agent.attrs(
-        interview__phase="greeting", interview__ends_at=iso_in(a.duration_minutes * 60)
-    )
+    await agent.attrs(interview__phase="greeting", interview__ends_at=iso_in(a.duration_minutes * 60))
     await agent.say("Hello, and welcome. I am a stub interviewer, used only for testing the web client.")
     await agent.attrs(
         interview__phase="warmup",

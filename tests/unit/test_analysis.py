@@ -51,4 +51,5 @@ def test_result_without_numbers_asks_how_it_was_measured() -> None:
 def test_hedging_and_stop_requests_are_detected() -> None:
     assert analyse_answer("Maybe, I think, I guess it sort of worked").hedges >= 3
     assert analyse_answer("Sorry, can we stop the interview here?").wants_to_stop
+    assert analyse_answer("Let us stop here. Please end the interview.").wants_to_stop
     assert not analyse_answer("We had to stop the deploy and roll back.").wants_to_stop

@@ -39,6 +39,7 @@ class InterviewRuntime:
     started_at: float = field(init=False)
     report: dict[str, Any] | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    on_step: Callable[[dict[str, Any]], None] | None = None  # e.g. publish progress to the room
     _pending: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -100,7 +101,10 @@ class InterviewRuntime:
             self._record(current.question_id or "", None, None)
         step = self.director.next_step(self.elapsed())
         self.store.add_tool_event(self.interview_id, "next_question", {}, "ok", step.kind.value)
-        return self._describe(step)
+        description = self._describe(step)
+        if self.on_step is not None:
+            self.on_step(description)
+        return description
 
     def record_answer(self, question_id: str, summary: str, score: int | None) -> dict[str, Any]:
         arguments = {"question_id": question_id, "summary": summary, "score": score}

@@ -49,7 +49,7 @@ _I = re.compile(r"\b(i|i'm|i've|i'd|me|my|myself)\b", re.I)
 _WE = re.compile(r"\b(we|we're|we've|we'd|us|our|ourselves)\b", re.I)
 _STOP = re.compile(
     r"\b((can|could) we (stop|end|finish)|i (want|would like|'d like|need) to (stop|end|finish|leave)|"
-    r"(stop|end) (the|this) interview|let's (stop|end)|i have to go)\b",
+    r"(stop|end|finish) (the|this) interview|let(?:'s| us) (stop|end|finish)|i have to go)\b",
     re.I,
 )
 _NO_QUESTIONS = re.compile(

@@ -1,0 +1,213 @@
+"""One interview job, top to bottom: the startup sequence that keeps the agent from going deaf.
+
+1. Check the interview: it must exist, match this room and candidate, and be claimable (a second agent for
+   the same interview, or a token reused after the end, leaves here without a word).
+2. Connect audio-only and start the AgentSession at once, so VAD/STT/TTS are up before anyone speaks.
+3. Bind the session's input to the participant whose identity is the candidate uid from the dispatch
+   metadata, never to whoever joined first, and wait for that participant's microphone track.
+4. Greet (uninterruptible). The Greeting Guard opens once the greeting has played and the agent listens.
+5. Run until the interview ends (end_interview, time limit, candidate gone, worker drain); then the report
+   is stored, the room deleted, and the job exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import AgentSession, AutoSubscribe, JobContext, room_io
+from livekit.agents.voice.speech_handle import SpeechHandle
+
+from interviewer.agent.interviewer import InterviewerAgent
+from interviewer.agent.runtime import InterviewRuntime
+from interviewer.agent.wiring import greet, wire_session
+from interviewer.config import Settings, get_settings
+from interviewer.interview.plans import RolePlan
+from interviewer.rooms import DispatchMetadata, delete_room
+from interviewer.store import Store
+from interviewer.voice.engine import build_session
+
+log = logging.getLogger("interviewer.agent")
+
+CANDIDATE_MIC_TIMEOUT = 60.0  # the candidate joined (that is what dispatched us) but never published audio
+CANDIDATE_GONE_GRACE = 45.0  # a dropped connection may come back (rejoin token) within this
+TIME_LIMIT_GRACE = 60.0  # past the budget, the Director closes at the next turn; this is the backstop
+GOODBYE_PLAYOUT_TIMEOUT = 20.0
+
+
+async def run_interview(ctx: JobContext) -> None:
+    settings = get_settings()
+    store: Store = ctx.proc.userdata["store"]
+    meta = DispatchMetadata.from_json(ctx.job.metadata)
+    log_extra = {"interview_id": meta.interview_id, "room": ctx.room.name, "job_id": ctx.job.id}
+
+    # 1. Is this interview ours to run?
+    interview = store.get_interview(meta.interview_id)
+    if interview is None or interview.room != ctx.room.name or interview.candidate_uid != meta.candidate_uid:
+        log.warning("dispatch does not match a known interview; leaving", extra=log_extra)
+        ctx.shutdown("unknown interview")
+        return
+    if not store.claim_interview(interview.id, ctx.job.id):
+        log.info("interview is %s, not claimable; leaving", interview.status.value, extra=log_extra)
+        ctx.shutdown("interview not claimable")
+        return
+    plan = RolePlan.model_validate(interview.plan)
+
+    # 2. Connect and bring the pipeline up before anyone speaks.
+    await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
+    runtime = InterviewRuntime.create(
+        store, interview_id=interview.id, plan=plan, duration_minutes=interview.duration_minutes
+    )
+    session = build_session(settings, ctx.proc.userdata, plan, interview.duration_minutes)
+    wire_session(session, runtime)
+    ended_by_candidate = asyncio.Event()
+    _publish_progress(ctx, runtime)
+
+    closer = _Closer(ctx, settings, session, runtime)
+
+    async def finish(reason: str) -> None:
+        await closer.close(reason)
+
+    ctx.add_shutdown_callback(lambda reason: finish(f"worker shutdown: {reason}"))
+
+    # 3. Bind to the candidate by identity, never to whoever joined first.
+    await session.start(
+        InterviewerAgent(runtime),
+        room=ctx.room,
+        room_options=room_io.RoomOptions(
+            participant_identity=meta.candidate_uid,
+            close_on_disconnect=False,  # a dropped candidate may rejoin with a fresh token
+            text_output=True,
+        ),
+    )
+    _watch_candidate(ctx.room, meta.candidate_uid, ended_by_candidate)
+    try:
+        await _wait_for_microphone(ctx.room, meta.candidate_uid, CANDIDATE_MIC_TIMEOUT)
+    except TimeoutError:
+        log.warning("candidate never published a microphone", extra=log_extra)
+        await finish("the candidate's microphone never arrived")
+        return
+
+    # 4. Greet; the guard opens on the first `listening` after the greeting has played.
+    await greet(session, runtime)
+    log.info("greeting played; guard open=%s", runtime.guard.is_open, extra=log_extra)
+
+    # 5. Run until something ends the interview.
+    ended = asyncio.create_task(runtime.ended.wait())
+    gone = asyncio.create_task(ended_by_candidate.wait())
+    limit = runtime.director.total_seconds + TIME_LIMIT_GRACE
+    done, pending = await asyncio.wait({ended, gone}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    if ended in done:
+        reason = runtime.director.end_reason or "complete"
+    elif gone in done:
+        reason = "the candidate left"
+    else:
+        reason = "time is up"
+    await finish(reason)
+
+
+class _Closer:
+    """Ends the job exactly once, whoever asks first (the model, a timer, the candidate, a drain)."""
+
+    def __init__(
+        self, ctx: JobContext, settings: Settings, session: AgentSession[None], runtime: InterviewRuntime
+    ) -> None:
+        self.ctx, self.settings, self.session, self.runtime = ctx, settings, session, runtime
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    async def close(self, reason: str) -> None:
+        async with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            await self._say_goodbye(reason)
+            self.runtime.finish(reason)  # the report is stored before anything else can fail
+            with contextlib.suppress(Exception):
+                await self.session.aclose()
+            try:
+                await delete_room(self.settings, self.ctx.room.name)
+            except Exception:
+                log.exception("could not delete room %s", self.ctx.room.name)
+            self.ctx.shutdown(reason)
+
+    async def _say_goodbye(self, reason: str) -> None:
+        speech = self.session.current_speech
+        if self.runtime.report is not None or reason == "the candidate left":
+            # The model already said goodbye (end_interview), or nobody is there to hear one.
+            if speech is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(_played(speech), GOODBYE_PLAYOUT_TIMEOUT)
+            return
+        with contextlib.suppress(Exception):
+            handle = self.session.say(
+                "We have to stop here. Thank you for your time; your scorecard will be ready shortly.",
+                allow_interruptions=False,
+            )
+            await asyncio.wait_for(_played(handle), GOODBYE_PLAYOUT_TIMEOUT)
+
+
+async def _played(handle: SpeechHandle) -> None:
+    await handle
+
+
+def _publish_progress(ctx: JobContext, runtime: InterviewRuntime) -> None:
+    """Participant attributes the web client shows: phase, the interview's end, the current question."""
+    started = datetime.now(UTC)
+    ends_at = started + timedelta(seconds=runtime.director.total_seconds)
+
+    def publish(step: dict[str, Any]) -> None:
+        attributes = {
+            "interview.phase": str(step.get("phase", runtime.phase.value)),
+            "interview.ends_at": ends_at.isoformat(),
+            "interview.question": str(step.get("text", "")),
+        }
+        deadline = runtime.director.competency_deadline()
+        if deadline is not None:
+            attributes["interview.question_ends_at"] = (started + timedelta(seconds=deadline)).isoformat()
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().create_task(ctx.room.local_participant.set_attributes(attributes))
+
+    runtime.on_step = publish
+
+
+def _watch_candidate(room: rtc.Room, identity: str, gone: asyncio.Event) -> None:
+    """Signal `gone` when the candidate has been disconnected for longer than the rejoin grace."""
+    timer: list[asyncio.TimerHandle] = []
+
+    def on_disconnected(participant: rtc.RemoteParticipant) -> None:
+        if participant.identity == identity and not timer:
+            timer.append(asyncio.get_running_loop().call_later(CANDIDATE_GONE_GRACE, gone.set))
+
+    def on_connected(participant: rtc.RemoteParticipant) -> None:
+        if participant.identity == identity and timer:
+            timer.pop().cancel()
+
+    room.on("participant_disconnected", on_disconnected)
+    room.on("participant_connected", on_connected)
+
+
+async def _wait_for_microphone(room: rtc.Room, identity: str, timeout: float) -> None:
+    """Until the candidate has a subscribed microphone track: only then can the agent hear them."""
+    ready = asyncio.Event()
+
+    def check(*_args: object) -> None:
+        participant = room.remote_participants.get(identity)
+        if participant is None:
+            return
+        for publication in participant.track_publications.values():
+            if publication.source == rtc.TrackSource.SOURCE_MICROPHONE and publication.track is not None:
+                ready.set()
+
+    room.on("track_subscribed", check)
+    try:
+        check()
+        await asyncio.wait_for(ready.wait(), timeout)
+    finally:
+        room.off("track_subscribed", check)

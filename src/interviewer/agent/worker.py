@@ -1,0 +1,166 @@
+"""The agent worker process: `interviewer agent`.
+
+Order matters: the health server binds first (before models load), then the LiveKit `AgentServer` registers
+with explicit dispatch only (`agent_name="interviewer"`); each interview runs in its own job process whose
+models were loaded once in prewarm. SIGTERM/SIGINT drain: /readyz turns 503 at once, no new jobs are taken,
+live interviews close politely and are scored, then the process exits within the drain timeout. A second
+signal forces a fast exit that still stops every job process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+
+from livekit.agents import AgentServer, JobProcess
+
+from interviewer.agent.entrypoint import run_interview
+from interviewer.agent.health import HealthServer, WorkerState
+from interviewer.config import Settings, get_settings
+from interviewer.store import Store
+from interviewer.voice.engine import prewarm_speech
+
+log = logging.getLogger("interviewer.worker")
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies, whatever the cause (even SIGKILL)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Runs once in each job process before it is given an interview."""
+    _die_with_parent()
+    settings = get_settings()
+    proc.userdata["store"] = Store(settings.resolved_database_url)
+    prewarm_speech(settings, proc.userdata)
+
+
+def build_server(settings: Settings) -> AgentServer:
+    server = AgentServer(
+        ws_url=settings.livekit_url,
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_secret(),
+        setup_fnc=prewarm,
+        drain_timeout=settings.drain_timeout_seconds,
+        num_idle_processes=1,
+        initialize_process_timeout=90.0,
+        shutdown_process_timeout=15.0,
+        host="127.0.0.1",
+        port=0,  # livekit's own health server: ours (HealthServer) is the one probes use
+        # Capacity is counted in interviews, not CPU: a CPU spike while a job process loads its models
+        # would otherwise mark the worker full and leave a candidate waiting for an agent.
+        load_fnc=lambda agent_server: len(agent_server.active_jobs) / settings.max_interviews_per_worker,
+        load_threshold=1.0,
+    )
+    server.rtc_session(run_interview, agent_name=settings.agent_name)
+    return server
+
+
+def _state(server: AgentServer, draining: bool) -> WorkerState:
+    # AgentServer has no public "registered" flag; these private fields are read-only here and checked
+    # against the pinned livekit-agents 1.8.9.
+    if draining or server.draining:
+        return WorkerState.draining
+    if getattr(server, "_connection_failed", False) or getattr(server, "_closed", True):
+        return WorkerState.connecting if not getattr(server, "_closed", True) else WorkerState.starting
+    if server.id == "unregistered" or getattr(server, "_connecting", True):
+        return WorkerState.connecting
+    return WorkerState.ready
+
+
+async def serve(settings: Settings) -> int:
+    port = int(os.environ.get("PORT", settings.agent_health_port))
+    draining = False
+    server = build_server(settings)
+    health = HealthServer(
+        # Cloud Run sets PORT and probes from outside the container; locally stay on loopback.
+        host="0.0.0.0" if "PORT" in os.environ else "127.0.0.1",
+        port=port,
+        state=lambda: _state(server, draining),
+        active_interviews=lambda: len(server.active_jobs),
+        worker_id=lambda: server.id,
+    )
+    bound = await health.start()
+    log.info("health server on port %d", bound)
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = 0
+    forced: list[asyncio.Task[None]] = []
+
+    def on_signal(signum: int) -> None:
+        nonlocal draining, signals
+        signals += 1
+        draining = True  # /readyz is 503 from this instant
+        if signals == 1:
+            log.info("signal %d: draining (timeout %ds)", signum, settings.drain_timeout_seconds)
+            stop.set()
+        else:
+            log.warning("second signal: forcing a fast shutdown")
+            forced.append(loop.create_task(_force(server)))
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+
+    run = asyncio.create_task(server.run(devmode=False, unregistered=False))
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if run.done() and not stopper.done():
+        log.error(
+            "agent server stopped on its own: %s", run.exception() if not run.cancelled() else "cancelled"
+        )
+        code = 1
+    try:
+        await _drain(server, settings)
+    finally:
+        await server.aclose()
+        await health.stop()
+        stopper.cancel()
+        if not run.done():
+            run.cancel()
+            with contextlib.suppress(BaseException):
+                await run
+    return code
+
+
+async def _drain(server: AgentServer, settings: Settings) -> None:
+    """Stop taking jobs, ask every live interview to close, and wait for them within the drain timeout."""
+    timeout = settings.drain_timeout_seconds
+    drained = asyncio.create_task(server.drain(timeout=timeout))  # marks the worker full at once
+    try:
+        await asyncio.wait_for(_close_running_jobs(server), timeout)
+        await drained
+    except TimeoutError:
+        log.warning("drain timed out after %ds; stopping the remaining jobs", timeout)
+    finally:
+        drained.cancel()
+
+
+async def _close_running_jobs(server: AgentServer) -> None:
+    """Send each running job its shutdown request; its shutdown callback says a closing line, stores the
+    report and deletes the room. (livekit's own drain would wait for interviews to end by themselves.)"""
+    pool = getattr(server, "_proc_pool", None)
+    running = [p for p in list(getattr(pool, "processes", [])) if getattr(p, "running_job", None) is not None]
+    await asyncio.gather(*(proc.aclose() for proc in running), return_exceptions=True)
+
+
+async def _force(server: AgentServer) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(server.aclose(), 5)
+    os._exit(1)
+
+
+def main() -> int:
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(serve(settings))
