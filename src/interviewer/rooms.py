@@ -8,12 +8,13 @@ The API secret is read from `Settings` here and never leaves the process: only s
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import jwt
 from livekit import api as lkapi
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
@@ -120,11 +121,17 @@ def mint_participant_token(
         encoded = token.to_jwt()
         # livekit-api reads the clock twice (nbf, exp): across a second boundary exp - nbf is ttl + 1.
         # Re-mint in that (microsecond-wide) case, so the lifetime never exceeds the configured TTL.
-        claims = jwt.decode(encoded, options={"verify_signature": False})
+        claims = _payload(encoded)
         if int(claims["exp"]) - int(claims["nbf"]) <= ttl:
             expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
             return ParticipantToken(jwt=encoded, room=room, identity=identity, expires_at=expires_at)
     raise RuntimeError("could not mint a token within the configured TTL")  # pragma: no cover
+
+
+def _payload(encoded: str) -> dict[str, Any]:
+    """The claims of a JWT we just signed ourselves (no verification needed; far cheaper than pyjwt's)."""
+    segment = encoded.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))))
 
 
 def http_url(livekit_url: str) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -14,6 +15,9 @@ from interviewer.api.ratelimit import RateLimiter
 from interviewer.auth import Identity, IdentityProviderUnavailable, IdentityVerifier, InvalidCredentials
 from interviewer.config import Settings
 from interviewer.store import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 MAX_TOKEN_CHARS = 8192  # Firebase ID tokens are ~1 KB; anything huge is not one
 
@@ -52,18 +56,11 @@ def _unauthorized(detail: str) -> ProblemError:
     )
 
 
-async def current_identity(
-    svc: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Identity:
-    """The verified caller, or 401. Verification may do I/O (certificates, revocation): a worker thread."""
-    if credentials is None:
-        raise _unauthorized("missing bearer token")
-    token = credentials.credentials
-    if not token or len(token) > MAX_TOKEN_CHARS:
-        raise _unauthorized("invalid ID token")
+def _verified(svc: Services, token: str) -> Identity:
+    """The verified caller, or a 401/503 problem. Blocking: verification may do I/O (certificates,
+    revocation), so this runs in a worker thread."""
     try:
-        return await run_in_threadpool(svc.verifier.verify, token)
+        return svc.verifier.verify(token)
     except InvalidCredentials as error:
         raise _unauthorized(error.reason) from None
     except IdentityProviderUnavailable:
@@ -89,17 +86,51 @@ def _limited(limiter: RateLimiter, uid: str) -> None:
         )
 
 
-async def writer(svc: ServicesDep, identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
-    """A verified caller within the write budget (credential issuance, ending)."""
-    _limited(svc.write_limiter, identity.uid)
-    return identity
+@dataclass(frozen=True)
+class Authenticated:
+    """What an authenticated route gets: the only way to reach an `Identity` is `run`, which verifies the
+    bearer token, applies the caller's rate limit, then does the work, all in ONE worker-thread hop.
+
+    (Verifying in its own hop and working in another cost ~0.1 ms per request in thread handoffs, a tenth of a
+    token issuance; verification itself must stay off the event loop because it can do network I/O.)
+    """
+
+    svc: Services
+    token: str
+    limiter: RateLimiter
+
+    async def run(self, work: Callable[Concatenate[Identity, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        def verified_work() -> T:
+            identity = _verified(self.svc, self.token)
+            _limited(self.limiter, identity.uid)
+            return work(identity, *args, **kwargs)
+
+        return await run_in_threadpool(verified_work)
 
 
-async def reader(svc: ServicesDep, identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
-    """A verified caller within the (larger) read budget."""
-    _limited(svc.read_limiter, identity.uid)
-    return identity
+def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None:
+        raise _unauthorized("missing bearer token")
+    token = credentials.credentials
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        raise _unauthorized("invalid ID token")
+    return token
 
 
-Writer = Annotated[Identity, Depends(writer)]
-Reader = Annotated[Identity, Depends(reader)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def writer(request: Request, credentials: Credentials) -> Authenticated:
+    """An authenticated caller on the write budget (credential issuance, ending)."""
+    svc = services(request)
+    return Authenticated(svc, _bearer_token(credentials), svc.write_limiter)
+
+
+async def reader(request: Request, credentials: Credentials) -> Authenticated:
+    """An authenticated caller on the (larger) read budget."""
+    svc = services(request)
+    return Authenticated(svc, _bearer_token(credentials), svc.read_limiter)
+
+
+Writer = Annotated[Authenticated, Depends(writer)]
+Reader = Annotated[Authenticated, Depends(reader)]

@@ -7,12 +7,12 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from interviewer import rooms
-from interviewer.api.deps import Reader, Services, ServicesDep, Writer
+from interviewer.api.deps import Reader, Services, ServicesDep, Writer, services
 from interviewer.api.models import (
     INTERVIEW_ID_PATTERN,
     CompetencyOut,
@@ -142,13 +142,14 @@ def _credentials(
     )
 
 
-def _create(svc: Services, identity: Identity, body: CreateInterviewRequest) -> InterviewCredentials:
+def _create(identity: Identity, svc: Services, body: CreateInterviewRequest) -> InterviewCredentials:
     plan = _plan(body)
-    svc.store.upsert_candidate(identity.uid, identity.name, identity.email)
     try:
-        interview = svc.store.create_interview(
-            interview_id="iv_" + secrets.token_urlsafe(16),
+        interview = svc.store.open_interview(
             candidate_uid=identity.uid,
+            name=identity.name,
+            email=identity.email,
+            interview_id="iv_" + secrets.token_urlsafe(16),
             role=plan.id,
             plan=plan.model_dump(mode="json"),
             duration_minutes=body.duration_minutes or svc.settings.default_duration_minutes,
@@ -175,20 +176,24 @@ def _create(svc: Services, identity: Identity, body: CreateInterviewRequest) -> 
     summary="Start an interview: a LiveKit token whose join creates the room and dispatches the agent.",
 )
 async def create_interview(
-    body: CreateInterviewRequest, identity: Writer, svc: ServicesDep
+    body: CreateInterviewRequest, auth: Writer, request: Request
 ) -> InterviewCredentials:
-    return await run_in_threadpool(_create, svc, identity, body)
+    return await auth.run(_create, services(request), body)
 
 
 @interviews.get(
     "", response_model=InterviewList, responses=AUTH_RESPONSES, summary="The caller's interviews."
 )
-async def list_my_interviews(identity: Reader, svc: ServicesDep) -> InterviewList:
-    rows = await run_in_threadpool(svc.store.list_interviews, identity.uid)
+async def list_my_interviews(auth: Reader, request: Request) -> InterviewList:
+    return await auth.run(_list, services(request))
+
+
+def _list(identity: Identity, svc: Services) -> InterviewList:
+    rows = svc.store.list_interviews(identity.uid)
     return InterviewList(interviews=[InterviewSummary(**_summary(row)) for row in rows])
 
 
-def _detail(svc: Services, interview_id: str, identity: Identity) -> InterviewDetail:
+def _detail(identity: Identity, svc: Services, interview_id: str) -> InterviewDetail:
     interview = _owned(svc, interview_id, identity)
     report = svc.store.get_report(interview.id) if interview.status is InterviewStatus.finished else None
     return InterviewDetail(**_summary(interview), report=report.report if report else None)
@@ -200,11 +205,11 @@ def _detail(svc: Services, interview_id: str, identity: Identity) -> InterviewDe
     responses={**AUTH_RESPONSES, **NOT_FOUND},
     summary="Status of one of the caller's interviews, with the report once finished.",
 )
-async def get_interview(interview_id: InterviewId, identity: Reader, svc: ServicesDep) -> InterviewDetail:
-    return await run_in_threadpool(_detail, svc, interview_id, identity)
+async def get_interview(interview_id: InterviewId, auth: Reader, request: Request) -> InterviewDetail:
+    return await auth.run(_detail, services(request), interview_id)
 
 
-def _rejoin(svc: Services, interview_id: str, identity: Identity) -> InterviewCredentials:
+def _rejoin(identity: Identity, svc: Services, interview_id: str) -> InterviewCredentials:
     interview = _owned(svc, interview_id, identity)
     if interview.status is not InterviewStatus.live:
         # Only a live interview has a room with an agent in it. A token without a dispatch for a room that
@@ -224,13 +229,11 @@ def _rejoin(svc: Services, interview_id: str, identity: Identity) -> InterviewCr
     responses={**AUTH_RESPONSES, **NOT_FOUND, 409: problem_doc(Problem, "The interview is not live.")},
     summary="Rejoin a live interview: a fresh token for the same room, without a second agent dispatch.",
 )
-async def rejoin_interview(
-    interview_id: InterviewId, identity: Writer, svc: ServicesDep
-) -> InterviewCredentials:
-    return await run_in_threadpool(_rejoin, svc, interview_id, identity)
+async def rejoin_interview(interview_id: InterviewId, auth: Writer, request: Request) -> InterviewCredentials:
+    return await auth.run(_rejoin, services(request), interview_id)
 
 
-def _end(svc: Services, interview_id: str, identity: Identity) -> EndedInterview:
+def _end(identity: Identity, svc: Services, interview_id: str) -> EndedInterview:
     interview = _owned(svc, interview_id, identity)
     if svc.store.end_interview(interview.id, InterviewStatus.abandoned, "ended by the candidate"):
         log.info("interview %s abandoned by uid %s", interview.id, identity.uid)
@@ -245,8 +248,8 @@ def _end(svc: Services, interview_id: str, identity: Identity) -> EndedInterview
     responses={**AUTH_RESPONSES, **NOT_FOUND},
     summary="Abandon an interview (idempotent: an interview already over keeps its status).",
 )
-async def end_interview(interview_id: InterviewId, identity: Writer, svc: ServicesDep) -> EndedInterview:
-    return await run_in_threadpool(_end, svc, interview_id, identity)
+async def end_interview(interview_id: InterviewId, auth: Writer, request: Request) -> EndedInterview:
+    return await auth.run(_end, services(request), interview_id)
 
 
 @public.get("/v1/roles", response_model=RoleList, summary="The role plans a candidate can choose.")
