@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import jwt
 import pytest
 from livekit import api as lkapi
 
 from interviewer.store import InterviewStatus
-from tests.fixtures.api import ApiHarness
+from tests.fixtures.api import ApiHarness, MakeApi
 from tests.fixtures.firebase import FirebaseEmulator
 
 pytestmark = pytest.mark.integration
@@ -187,3 +188,22 @@ def test_public_endpoints(api: ApiHarness, emulator_env: FirebaseEmulator) -> No
     assert api.client.get("/healthz").json() == {"status": "ok"}
     ready = api.client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"] == {"store": "ok", "identity": "ok"}
+
+
+def test_serves_the_built_web_client_after_the_api(
+    make_api: MakeApi, emulator_env: FirebaseEmulator, tmp_path: Path
+) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>Interviewer</title>")
+    (dist / "assets" / "app.js").write_text("console.log('hi')")
+    harness = make_api(WEB_DIST_DIR=dist)
+    page = harness.client.get("/")
+    assert page.status_code == 200 and "<title>Interviewer</title>" in page.text
+    assert harness.client.get("/assets/app.js").status_code == 200
+    # API routes win over the static mount.
+    assert harness.client.get("/healthz").json() == {"status": "ok"}
+    assert harness.client.get("/openapi.json").json()["info"]["title"] == "Interviewer API"
+    assert harness.client.get("/v1/interviews").status_code == 401
+    missing = harness.client.get("/nope.js")
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
