@@ -68,6 +68,14 @@ class FirebaseVerifier:
         if credential is None:
             needs_admin = settings.firebase_check_revoked and not emulator
             credential = credentials.ApplicationDefault() if needs_admin else PublicKeysOnlyCredential()
+            if needs_admin:
+                try:  # the revocation check reads user records: fail at start-up, not on every request
+                    credential.get_credential()
+                except google.auth.exceptions.DefaultCredentialsError as error:
+                    raise ConfigError(
+                        "FIREBASE_CHECK_REVOKED=true needs Google credentials (Application Default "
+                        f"Credentials) to read user records: {type(error).__name__}"
+                    ) from None
         self._app = firebase_admin.initialize_app(
             credential,
             options={"projectId": self._project_id, "httpTimeout": 5},
