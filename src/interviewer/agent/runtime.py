@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from interviewer.agent.guard import GreetingGuard
+from interviewer.interview.analysis import analyse_answer
 from interviewer.interview.director import Director, Phase, Step, StepKind
 from interviewer.interview.plans import RolePlan
 from interviewer.interview.report import TranscriptLine, build_report, report_html, report_markdown
@@ -82,6 +83,9 @@ class InterviewRuntime:
             self.interview_id, "candidate", text, question_id=current.question_id if current else None
         )
         self._pending.append(text)
+        if analyse_answer(text).wants_to_stop:
+            # Whenever it comes (even as the reply to the greeting), a request to stop is honoured.
+            self.director.request_stop()
 
     def agent_said(self, text: str) -> None:
         text = text.strip()

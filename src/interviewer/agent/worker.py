@@ -15,11 +15,13 @@ import ctypes
 import logging
 import os
 import signal
+from collections.abc import Callable
 
 from livekit.agents import AgentServer, JobProcess
 
 from interviewer.agent.entrypoint import run_interview
 from interviewer.agent.health import HealthServer, WorkerState
+from interviewer.agent.recovery import recover_missed_dispatches
 from interviewer.config import Settings, get_settings
 from interviewer.store import Store
 from interviewer.voice.engine import prewarm_speech
@@ -27,6 +29,7 @@ from interviewer.voice.engine import prewarm_speech
 log = logging.getLogger("interviewer.worker")
 
 PR_SET_PDEATHSIG = 1
+RECOVERY_INTERVAL_SECONDS = 2.0
 
 
 def _die_with_parent() -> None:
@@ -112,6 +115,7 @@ async def serve(settings: Settings) -> int:
         loop.add_signal_handler(sig, on_signal, sig)
 
     run = asyncio.create_task(server.run(devmode=False, unregistered=False))
+    recovery = asyncio.create_task(_recover_dispatches(settings, lambda: _state(server, draining)))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)
     code = 0
@@ -126,11 +130,27 @@ async def serve(settings: Settings) -> int:
         await server.aclose()
         await health.stop()
         stopper.cancel()
+        recovery.cancel()
         if not run.done():
             run.cancel()
             with contextlib.suppress(BaseException):
                 await run
     return code
+
+
+async def _recover_dispatches(settings: Settings, state: Callable[[], WorkerState]) -> None:
+    """While ready, re-dispatch agents to rooms whose token dispatch found no worker (see recovery.py)."""
+    store = Store(settings.resolved_database_url)
+    try:
+        while True:
+            if state() is WorkerState.ready:
+                try:
+                    await recover_missed_dispatches(settings, store)
+                except Exception:
+                    log.exception("dispatch recovery failed; will retry")
+            await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
+    finally:
+        store.close()
 
 
 async def _drain(server: AgentServer, settings: Settings) -> None:
