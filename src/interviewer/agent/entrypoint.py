@@ -139,6 +139,8 @@ class _Closer:
 
     async def _say_goodbye(self, reason: str) -> None:
         speech = self.session.current_speech
+        if not self.ctx.room.isconnected():
+            return  # the room is gone (deleted, or the server went away): nobody to speak to
         if self.runtime.report is not None or reason == "the candidate left":
             # The model already said goodbye (end_interview), or nobody is there to hear one.
             if speech is not None:

@@ -249,7 +249,17 @@ def _end(identity: Identity, svc: Services, interview_id: str) -> EndedInterview
     summary="Abandon an interview (idempotent: an interview already over keeps its status).",
 )
 async def end_interview(interview_id: InterviewId, auth: Writer, request: Request) -> EndedInterview:
-    return await auth.run(_end, services(request), interview_id)
+    svc = services(request)
+    ended = await auth.run(_end, svc, interview_id)
+    interview = svc.store.get_interview(ended.interview_id)
+    if interview is not None and ended.status is InterviewStatus.abandoned:
+        # Deleting the room disconnects the agent, whose job then scores what was said and exits; without
+        # it an abandoned interview would hold an agent until the room's departure timeout.
+        try:
+            await rooms.delete_room(svc.settings, interview.room, timeout=3.0)
+        except Exception:
+            log.warning("could not delete room of abandoned interview %s", interview.id, exc_info=True)
+    return ended
 
 
 @public.get("/v1/roles", response_model=RoleList, summary="The role plans a candidate can choose.")

@@ -281,9 +281,13 @@ class Store:
                         interview_id=interview_id, competency_id=competency_id, score=score, evidence=evidence
                     )
                 )
+            # An interview the candidate abandoned keeps that status; its report is still stored.
             s.execute(
                 update(Interview)
-                .where(Interview.id == interview_id)
+                .where(
+                    Interview.id == interview_id,
+                    Interview.status.in_([InterviewStatus.created, InterviewStatus.live]),
+                )
                 .values(status=InterviewStatus.finished, end_reason=reason[:200], ended_at=utcnow())
             )
 
