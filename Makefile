@@ -11,7 +11,7 @@ APT_PACKAGES := espeak-ng sox chromium
 export LIVEKIT_SERVER_BIN
 export UV_PYTHON := 3.11
 
-.PHONY: help run test deps system-deps livekit-server firebase-tools web lint unit integration e2e bench clean
+.PHONY: help run test deps system-deps livekit-server firebase-tools web lint unit bench clean
 
 help:
 	@echo "make run   - install what is missing, bring the whole stack up, print the URL"
@@ -64,7 +64,8 @@ test: deps system-deps livekit-server firebase-tools web lint
 run: deps system-deps livekit-server firebase-tools web
 	$(UV) run interviewer up
 
-bench: deps system-deps livekit-server firebase-tools
+bench: deps system-deps livekit-server firebase-tools web
+	$(UV) run python bench/speech.py
 	$(UV) run python bench/token_api.py
 	$(UV) run python bench/startup.py
 

@@ -53,13 +53,14 @@ async def rehearse(
 ) -> dict[str, Any]:
     """Run one interview to its end and return the stored report."""
     interview_id = interview_id or f"rehearsal-{uuid.uuid4().hex[:12]}"
-    store.upsert_candidate(REHEARSAL_UID, "Rehearsal", None)
     previous = store.active_interview(REHEARSAL_UID)
     if previous is not None:
         store.end_interview(previous.id, InterviewStatus.abandoned, "superseded by a new rehearsal")
-    store.create_interview(
-        interview_id=interview_id,
+    store.open_interview(
         candidate_uid=REHEARSAL_UID,
+        name="Rehearsal",
+        email=None,
+        interview_id=interview_id,
         role=plan.id,
         plan=plan.model_dump(mode="json"),
         duration_minutes=duration_minutes,

@@ -13,10 +13,11 @@ from interviewer.store import Store
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    store.upsert_candidate("uid-1", "Ada", None)
-    store.create_interview(
-        interview_id="iv-1",
+    store.open_interview(
         candidate_uid="uid-1",
+        name="Ada",
+        email=None,
+        interview_id="iv-1",
         role="backend-engineer",
         plan={},
         duration_minutes=20,

@@ -195,7 +195,8 @@ def _list(identity: Identity, svc: Services) -> InterviewList:
 
 def _detail(identity: Identity, svc: Services, interview_id: str) -> InterviewDetail:
     interview = _owned(svc, interview_id, identity)
-    report = svc.store.get_report(interview.id) if interview.status is InterviewStatus.finished else None
+    # An abandoned interview has a report too, of what was said before the candidate left.
+    report = None if interview.status.is_active else svc.store.get_report(interview.id)
     return InterviewDetail(**_summary(interview), report=report.report if report else None)
 
 

@@ -91,44 +91,6 @@ class Store:
 
     # -- candidates and interviews ------------------------------------------------------------------
 
-    def upsert_candidate(self, uid: str, name: str | None, email: str | None) -> None:
-        with self.session() as s:
-            candidate = s.get(Candidate, uid)
-            if candidate is None:
-                s.add(Candidate(uid=uid, name=name, email=email))
-            elif (candidate.name, candidate.email) != (name, email):
-                candidate.name, candidate.email = name, email
-
-    def create_interview(
-        self,
-        *,
-        interview_id: str,
-        candidate_uid: str,
-        role: str,
-        plan: dict[str, Any],
-        duration_minutes: int,
-        room: str,
-    ) -> Interview:
-        """Insert a `created` interview; raises `ActiveInterviewExists` if the candidate has one."""
-        interview = Interview(
-            id=interview_id,
-            candidate_uid=candidate_uid,
-            role=role,
-            plan=plan,
-            duration_minutes=duration_minutes,
-            room=room,
-            status=InterviewStatus.created,
-        )
-        try:
-            with self.session() as s:
-                s.add(interview)
-        except IntegrityError:
-            active = self.active_interview(candidate_uid)
-            if active is None:
-                raise
-            raise ActiveInterviewExists(active.id) from None
-        return interview
-
     def open_interview(
         self,
         *,
@@ -141,8 +103,9 @@ class Store:
         duration_minutes: int,
         room: str,
     ) -> Interview:
-        """`upsert_candidate` + `create_interview` in one transaction, with Core statements: the api's hot
-        path (one commit instead of two, no ORM unit of work). Raises `ActiveInterviewExists` likewise."""
+        """Record the candidate and insert a `created` interview in one transaction, with Core statements
+        (the api's hot path: one commit, no ORM unit of work). Raises `ActiveInterviewExists` if the
+        candidate already has an active interview: the database's partial unique index decides."""
         now = utcnow()
         values: dict[str, Any] = {
             "id": interview_id,
