@@ -224,6 +224,12 @@ class Candidate:
 
     async def _record(self, track: rtc.Track) -> None:
         stream = rtc.AudioStream.from_track(track=track, sample_rate=SAMPLE_RATE, num_channels=1)
+        try:
+            await self._consume(stream)
+        finally:
+            await stream.aclose()
+
+    async def _consume(self, stream: rtc.AudioStream) -> None:
         async for event in stream:
             samples = np.frombuffer(event.frame.data, dtype=np.int16).copy()
             self._agent_frames.append(samples)

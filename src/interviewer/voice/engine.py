@@ -47,6 +47,9 @@ def build_session(
         turn_handling={
             # Offline: no cloud turn detector; the VAD decides when the candidate stopped.
             "interruption": {"mode": "vad"},
+            # The VAD already waits for 0.7 s of silence before it ends a turn; the default 0.5 s of
+            # endpointing on top of it only made every reply later.
+            "endpointing": {"min_delay": 0.2},
             # Tools have side effects: never run a reply before the candidate's turn is final.
             "preemptive_generation": {"enabled": False},
         },
