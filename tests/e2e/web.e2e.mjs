@@ -15,7 +15,7 @@
 //      E2E_ARTIFACTS (default test-artifacts/e2e), E2E_ONLY (substring filter on test names).
 // Prints one line per test and a closing "N passed, N failed" line; exit code 1 on any failure.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { networkInterfaces, tmpdir, homedir } from "node:os";
@@ -31,6 +31,8 @@ const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const ART = process.env.E2E_ARTIFACTS ?? join(repo, "test-artifacts", "e2e");
 const ONLY = process.env.E2E_ONLY ?? "";
 mkdirSync(ART, { recursive: true });
+// Screenshots of this run only: a stale one from an earlier run must not pass for this run's evidence.
+for (const f of readdirSync(ART)) if (f.endsWith(".png")) rmSync(join(ART, f));
 
 const BASE_ARGS = [
   "--no-sandbox",
@@ -95,15 +97,24 @@ function startProcess(cmd, args, opts = {}) {
   return { child, output: () => out };
 }
 
+// The candidate's answer: words Whisper tiny gets right from espeak-ng (pipeline, latency, milliseconds), an
+// "I", a number and a result, so the interviewer can score it. Chrome's fake capture LOOPS the file: the long
+// silence after the speech lets the VAD end the turn and leaves the interviewer room to ask the next question
+// before the candidate "speaks" again.
+const CANDIDATE_SENTENCE =
+  "At my last company I designed the event ingestion service. I built a queue based pipeline, and as a result " +
+  "latency dropped from nine hundred to one hundred milliseconds.";
+const CANDIDATE_SILENCE_S = "8";
+
+let wavPath = null;
 function candidateWav() {
   if (process.env.E2E_WAV) return process.env.E2E_WAV;
+  if (wavPath) return wavPath;
   const wav = join(ART, "candidate.wav");
-  if (!existsSync(wav)) {
-    const raw = join(ART, "candidate-raw.wav");
-    execFileSync("espeak-ng", ["-w", raw, "I led the migration of our billing service to Postgres and cut the p99 latency by forty percent."]);
-    // pad with a second of silence so the recognizer sees an utterance end before the file loops
-    execFileSync("sox", [raw, "-r", "48000", "-c", "1", "-b", "16", wav, "pad", "0.5", "1.5"]);
-  }
+  const raw = join(ART, "candidate-raw.wav");
+  execFileSync("espeak-ng", ["-w", raw, CANDIDATE_SENTENCE]);
+  execFileSync("sox", [raw, "-r", "48000", "-c", "1", "-b", "16", wav, "pad", "0.3", CANDIDATE_SILENCE_S]);
+  wavPath = wav;
   return wav;
 }
 
@@ -181,10 +192,13 @@ function tests(env) {
         window.__e2eSeen = seen;
         setInterval(() => seen.add(window.__interviewer.agentStatus()), 50);
       });
+      // The greeting is heard: audio arrives and plays in the page (WebAudio level on the received track)...
       await page.waitForFunction(() => window.__interviewer.remotePeak() > 0.005, null, { timeout: 60_000 });
+      // ...and its words reach the transcript (the real agent's greeting; any agent line from the stub).
+      const greetingWords = env.stub ? "" : "thank you for joining";
       await page.waitForFunction(
-        () => window.__interviewer.transcript().some((l) => l.speaker === "agent" && l.text.length > 3),
-        null,
+        (w) => window.__interviewer.transcript().some((l) => l.speaker === "agent" && l.text.length > 3 && l.text.toLowerCase().includes(w)),
+        greetingWords,
         { timeout: 60_000 },
       );
       const seen = await page.evaluate(() => [...window.__e2eSeen]);
@@ -193,29 +207,68 @@ function tests(env) {
         const sess = await page.evaluate(() => JSON.stringify({ ...window.__interviewer.state().session, transcript: undefined }));
         throw new Error(`agent status never showed "greeting" (saw ${seen.join(", ")}); session ${sess}`);
       }
-      await page.waitForFunction(
-        () => window.__interviewer.transcript().some((l) => l.speaker === "candidate" && l.text.length > 0),
-        null,
-        { timeout: 90_000 },
-      );
-      const lines = await page.evaluate(() => window.__interviewer.transcript());
-      const said = lines.filter((l) => l.speaker === "candidate").map((l) => l.text).join(" ").toLowerCase();
+      const peak = await page.evaluate(() => window.__interviewer.remotePeak());
+      log(`    greeting heard: remote audio peak RMS ${peak.toFixed(3)} (${(20 * Math.log10(peak)).toFixed(0)} dBFS)`);
+      // The candidate's answer (the fake microphone, recognised by the agent's STT) appears as a final line
+      // with the expected words. The file loops, so the first line may be a fragment: wait for a whole one.
       const expect = (process.env.E2E_EXPECT_WORDS ?? "").split(",").map((w) => w.trim().toLowerCase()).filter(Boolean);
-      for (const w of expect) if (!said.includes(w)) throw new Error(`candidate transcript lacks "${w}": ${said}`);
+      try {
+        await page.waitForFunction(
+          (words) => window.__interviewer.transcript().some((l) => l.speaker === "candidate" && l.final && l.text.length > 0 && words.every((w) => l.text.toLowerCase().includes(w))),
+          expect,
+          { timeout: 90_000 },
+        );
+      } catch (e) {
+        const said = await page.evaluate(() => window.__interviewer.transcript().filter((l) => l.speaker === "candidate").map((l) => l.text));
+        throw new Error(`no candidate line with [${expect.join(", ")}] in time; candidate lines: ${JSON.stringify(said)}`);
+      }
+      const line = await page.evaluate(
+        (words) => window.__interviewer.transcript().find((l) => l.speaker === "candidate" && l.final && words.every((w) => l.text.toLowerCase().includes(w))).text,
+        expect,
+      );
+      log(`    candidate transcribed: "${line}"`);
       // the DOM transcript shows both sides too
-      await page.waitForSelector('#transcript li[data-speaker="candidate"]');
+      await page.waitForSelector('#transcript li[data-speaker="candidate"][data-final="true"]');
       await page.waitForSelector('#transcript li[data-speaker="agent"]');
       await shot(page, "04-interview-candidate");
+      if (!env.stub) {
+        // Real interviewer: let it reach a core question and move past it (the question attribute changes
+        // only once the answer was recorded), so the report has at least one scored competency.
+        try {
+          await page.waitForFunction(() => window.__interviewer.state().session?.phase === "core", null, { timeout: 90_000 });
+          const first = await page.evaluate(() => window.__interviewer.state().session.question);
+          log(`    core question: "${first}"`);
+          await page.waitForFunction(
+            (q) => {
+              const s = window.__interviewer.state().session;
+              return s && s.question && s.question !== q;
+            },
+            first,
+            { timeout: 90_000 },
+          );
+        } catch (e) {
+          const s = await page.evaluate(() => window.__interviewer.state().session);
+          throw new Error(`interview did not get past the first core question: phase ${s?.phase}, question ${s?.question}, transcript ${JSON.stringify(s?.transcript?.segments?.map((x) => [x.speaker, x.text]))}`);
+        }
+        await shot(page, "05-interview-core");
+      }
       await page.click("#end-interview");
       await page.click("#confirm-end");
       await screen(page, "report");
-      await page.waitForSelector(".competency-score", { timeout: 120_000 });
+      await page.waitForSelector(".competency-score", { timeout: 90_000 });
       await page.waitForSelector("#report-chart .competency-bar");
-      await shot(page, "05-report");
+      const scores = await page.$$eval("#report-chart .competency-bar", (bars) => bars.map((b) => [b.dataset.competencyId, b.dataset.score]));
+      log(`    report scores: ${JSON.stringify(scores)}`);
+      await shot(page, "06-report");
+      if (!env.stub && !scores.some(([, v]) => v !== undefined && v !== "" && !Number.isNaN(Number(v)))) {
+        throw new Error(`no competency has a score in the report: ${JSON.stringify(scores)}`);
+      }
+      const reportText = await page.textContent("#report-transcript");
+      if (!env.stub && !reportText.toLowerCase().includes(expect[0] ?? "")) throw new Error(`report transcript lacks the candidate's answer: ${reportText}`);
       await page.click("#open-history");
       await screen(page, "history");
       await page.waitForSelector(".history-item");
-      await shot(page, "06-history");
+      await shot(page, "07-history");
       await browser.close();
     },
   ]);
@@ -384,8 +437,8 @@ async function startStubStack() {
 // ---------------------------------------------------------------- main
 async function main() {
   let env;
-  if (STUB) env = await startStubStack();
-  else if (process.env.INTERVIEWER_URL) env = { url: process.env.INTERVIEWER_URL, noAgentUrl: process.env.INTERVIEWER_NO_AGENT_URL ?? null };
+  if (STUB) env = { ...(await startStubStack()), stub: true };
+  else if (process.env.INTERVIEWER_URL) env = { url: process.env.INTERVIEWER_URL, noAgentUrl: process.env.INTERVIEWER_NO_AGENT_URL ?? null, stub: false };
   else {
     console.error("Set INTERVIEWER_URL to a running stack, or pass --stub.");
     process.exit(2);

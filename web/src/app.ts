@@ -36,6 +36,8 @@ const TITLES: Record<Screen, string> = {
 const REPORT_POLL_MS = 2000;
 const REPORT_POLL_MAX = 90;
 const REPORT_POLL_ABANDONED = 10;
+/** After hanging up on a running agent: it scores what was said, then leaves (up to its drain timeout). */
+const REPORT_POLL_AFTER_HANGUP = 30;
 
 export interface DebugHooks {
   state(): State;
@@ -54,7 +56,7 @@ export function startApp(root: HTMLElement): DebugHooks {
   let auth: AuthClient | null = null;
   let room: InterviewRoom | null = null;
   let lastFailed: (() => void) | null = null;
-  let reportPoll: { id: string; timer: number; tries: number } | null = null;
+  let reportPoll: { id: string; timer: number; tries: number; agentScoring: boolean } | null = null;
 
   const api: Api = createApi(async (force) => (auth ? auth.idToken(force) : null));
 
@@ -166,7 +168,7 @@ export function startApp(root: HTMLElement): DebugHooks {
     if (!r) return;
     if (reportPoll?.id === r.interviewId) return;
     if (reportPoll) clearTimeout(reportPoll.timer);
-    const poll = { id: r.interviewId, timer: 0, tries: 0 };
+    const poll = { id: r.interviewId, timer: 0, tries: 0, agentScoring: r.agentScoring === true };
     reportPoll = poll;
     const once = async () => {
       if (reportPoll !== poll) return;
@@ -175,8 +177,10 @@ export function startApp(root: HTMLElement): DebugHooks {
         if (reportPoll !== poll) return;
         dispatch({ type: "report_loaded", detail: d });
         poll.tries++;
-        // An abandoned interview may still get a scorecard for what was covered; give it a short while.
-        const limit = d.status === "abandoned" ? REPORT_POLL_ABANDONED : REPORT_POLL_MAX;
+        // An abandoned interview may still get a scorecard for what was covered: give it a short while, or
+        // the agent's scoring time when we just hung up on it (the api marks it abandoned at once).
+        const abandonedLimit = poll.agentScoring ? REPORT_POLL_AFTER_HANGUP : REPORT_POLL_ABANDONED;
+        const limit = d.status === "abandoned" ? abandonedLimit : REPORT_POLL_MAX;
         if (d.report === null && poll.tries < limit) {
           poll.timer = window.setTimeout(once, REPORT_POLL_MS);
         } else {

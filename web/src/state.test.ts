@@ -171,8 +171,14 @@ describe("connection", () => {
       const s = run([...inRoom, { type: "agent_joined" }, ...extra]);
       expect(s.screen).toBe("report");
       expect(s.error).toBeNull();
-      expect(s.report).toEqual({ interviewId: "iv1", detail: null, pending: true });
+      expect(s.report).toEqual({ interviewId: "iv1", detail: null, pending: true, agentScoring: true });
     }
+  });
+
+  it("leaving before the agent joined expects no scorecard from it", () => {
+    const s = run([...inRoom, { type: "end_requested" }, { type: "room_disconnected", roomDeleted: true }]);
+    expect(s.screen).toBe("report");
+    expect(s.report).toEqual({ interviewId: "iv1", detail: null, pending: true, agentScoring: false });
   });
 
   it("a rejoin of the same interview keeps the transcript", () => {

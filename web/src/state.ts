@@ -56,6 +56,9 @@ export interface ReportView {
   pending: boolean;
   /** We stopped waiting: no report will come (ended before anything was assessed, or scoring timed out). */
   unavailable?: boolean;
+  /** This client just left an interview the agent was running: the agent scores it after the hang-up, so
+   *  an "abandoned" status is no sign that no report will come. */
+  agentScoring?: boolean;
 }
 
 export interface State {
@@ -215,7 +218,7 @@ export function reduce(state: State, ev: Event): State {
           ...state,
           session: { ...s, connection: "disconnected" },
           screen: "report",
-          report: { interviewId: s.interviewId, detail: null, pending: true },
+          report: { interviewId: s.interviewId, detail: null, pending: true, agentScoring: s.agentState !== null },
           error: null,
           busy: null,
         };

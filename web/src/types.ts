@@ -63,12 +63,16 @@ export type Recommendation = "strong_hire" | "hire" | "lean_hire" | "lean_no_hir
 
 export interface Evidence {
   quote: string;
-  turn: number;
+  /** Where the quote was said. Not an index into `transcript` (the api sends the stored turn's sequence
+   *  number, which starts at 1; text-mode reports send the index); null when the quote was not found. */
+  turn: number | null;
+  question_id?: string | null;
 }
 
 export interface CompetencyScore {
   id: string;
   name: string;
+  kind?: string;
   score: number | null;
   rationale: string;
   evidence: Evidence[];
@@ -85,6 +89,7 @@ export interface Report {
   role: string;
   role_title: string;
   duration_minutes: number;
+  end_reason?: string;
   competencies: CompetencyScore[];
   overall: { score: number; recommendation: Recommendation; summary: string };
   strengths: string[];

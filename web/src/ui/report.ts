@@ -1,5 +1,5 @@
 import { formatDate, h } from "../dom";
-import { STATUS_LABELS, type Recommendation, type Report } from "../types";
+import { STATUS_LABELS, type Evidence, type Recommendation, type Report } from "../types";
 import { competencyChart } from "./chart";
 import { errorBanner, heading, type Ctx, type View } from "./view";
 
@@ -11,8 +11,23 @@ export const RECOMMENDATION_LABELS: Record<Recommendation, string> = {
   no_hire: "No hire",
 };
 
+/** The index in `transcript` of the candidate line an evidence quote comes from: by its text (what the
+ *  server's own `turn` lookup does), because `turn` is a stored sequence number, not an index. */
+export function evidenceLine(r: Report, e: Evidence): number | null {
+  const quote = e.quote.trim();
+  const i = r.transcript.findIndex((t) => t.speaker === "candidate" && quote.length > 0 && t.text.includes(quote));
+  return i === -1 ? null : i;
+}
+
+/** True when at least one competency was scored; otherwise the overall 0.0 means "nothing assessed". */
+export function anyAssessed(r: Report): boolean {
+  return r.competencies.some((c) => c.score !== null);
+}
+
 export function reportBody(r: Report): HTMLElement {
-  const rec = RECOMMENDATION_LABELS[r.overall.recommendation] ?? r.overall.recommendation;
+  const assessed = anyAssessed(r);
+  const rec = assessed ? (RECOMMENDATION_LABELS[r.overall.recommendation] ?? r.overall.recommendation) : "Not assessed";
+  const recClass = assessed ? `rec-${r.overall.recommendation}` : "rec-none";
   return h(
     "div",
     { class: "stack", id: "report" },
@@ -23,10 +38,14 @@ export function reportBody(r: Report): HTMLElement {
       h(
         "p",
         { class: "overall-line" },
-        h("span", { class: "overall-score", id: "overall-score" }, `${r.overall.score.toFixed(1)} / 5`),
-        h("span", { class: `badge rec-${r.overall.recommendation}`, id: "recommendation" }, rec),
+        h("span", { class: "overall-score", id: "overall-score" }, assessed ? `${r.overall.score.toFixed(1)} / 5` : "— / 5"),
+        h("span", { class: `badge ${recClass}`, id: "recommendation" }, rec),
       ),
-      h("p", {}, r.overall.summary),
+      h(
+        "p",
+        {},
+        assessed ? r.overall.summary : "The interview ended before any competency could be assessed, so there is no overall score.",
+      ),
     ),
     h(
       "section",
@@ -46,9 +65,15 @@ export function reportBody(r: Report): HTMLElement {
               ? h(
                   "ul",
                   { class: "evidence", "aria-label": `Evidence for ${c.name}` },
-                  c.evidence.map((e) =>
-                    h("li", {}, h("blockquote", {}, `“${e.quote}”`), h("a", { href: `#turn-${e.turn}`, class: "turn-link" }, `Turn ${e.turn}`)),
-                  ),
+                  c.evidence.map((e) => {
+                    const line = evidenceLine(r, e);
+                    return h(
+                      "li",
+                      {},
+                      h("blockquote", {}, `“${e.quote}”`),
+                      line === null ? null : h("a", { href: `#turn-${line}`, class: "turn-link" }, `Line ${line + 1} of the transcript`),
+                    );
+                  }),
                 )
               : null,
           ),
