@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from interviewer.livekit_server import host_ip
-from interviewer.procs import ManagedProcess
+from interviewer.procs import ManagedProcess, pids_in_group
 from tests.fixtures.firebase import FirebaseEmulator
 from tests.fixtures.livekit import start_livekit, stop_checked
 from tests.fixtures.stack import stack_env, start_api, start_worker
@@ -98,11 +98,48 @@ def browser_stacks(
         }
         api_b, url_b = start_api(env_b, lonely)
         started.append(api_b)
+        _assert_loopback_only(started, {livekit.config.rtc_udp_port, livekit_b.config.rtc_udp_port})
         logs = [p.log_path for p in started if p.log_path is not None]
         yield BrowserStacks(url=url, no_agent_url=url_b, logs=logs)
     finally:
         for process in reversed(started):
             stop_checked(process, timeout=40 if process.name == "agent-worker" else 10)
+
+
+LOOPBACK_HEX = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1 as /proc/net prints them
+
+
+def _server_sockets(pgid: int) -> set[tuple[str, str, int]]:
+    """(protocol, hex address, port) of every listening TCP and bound UDP socket in a process group."""
+    found: set[tuple[str, str, int]] = set()
+    for pid in pids_in_group(pgid):
+        inodes = set()
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inodes.add(target[len("socket:[") : -1])
+        for proto in ("tcp", "tcp6", "udp", "udp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/net/{proto}").read_text().splitlines()[1:]:
+                    fields = line.split()
+                    if fields[9] in inodes and fields[3] in ("0A", "07"):  # TCP LISTEN, UDP bound
+                        address, port = fields[1].split(":")
+                        found.add((proto, address, int(port, 16)))
+    return found
+
+
+def _assert_loopback_only(processes: list[ManagedProcess], media_ports: set[int]) -> None:
+    """Every server socket is on loopback, except livekit-server's one media UDP port per server."""
+    for process in processes:
+        media = media_ports if process.name == "livekit-server" else set()
+        exposed = {
+            (proto, address, port)
+            for proto, address, port in _server_sockets(process.pgid)
+            if address not in LOOPBACK_HEX and not (proto.startswith("udp") and port in media)
+        }
+        assert not exposed, f"{process.name} listens beyond loopback: {sorted(exposed)}"
 
 
 def _marked_pids(marker: str) -> list[int]:

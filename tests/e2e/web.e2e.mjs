@@ -207,8 +207,11 @@ function tests(env) {
         const sess = await page.evaluate(() => JSON.stringify({ ...window.__interviewer.state().session, transcript: undefined }));
         throw new Error(`agent status never showed "greeting" (saw ${seen.join(", ")}); session ${sess}`);
       }
+      // By the time its words are in the transcript the voice has played for a while: clearly audible, not
+      // just above the noise floor (a real run measures about -10 dBFS).
       const peak = await page.evaluate(() => window.__interviewer.remotePeak());
       log(`    greeting heard: remote audio peak RMS ${peak.toFixed(3)} (${(20 * Math.log10(peak)).toFixed(0)} dBFS)`);
+      if (peak < 0.02) throw new Error(`the greeting played too quietly: peak RMS ${peak}`);
       // The candidate's answer (the fake microphone, recognised by the agent's STT) appears as a final line
       // with the expected words. The file loops, so the first line may be a fragment: wait for a whole one.
       const expect = (process.env.E2E_EXPECT_WORDS ?? "").split(",").map((w) => w.trim().toLowerCase()).filter(Boolean);
