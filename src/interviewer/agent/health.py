@@ -31,6 +31,7 @@ class HealthServer:
     state: Callable[[], WorkerState]
     active_interviews: Callable[[], int] = lambda: 0
     worker_id: Callable[[], str] = lambda: ""
+    jobs: Callable[[], list[dict[str, object]]] = lambda: []
     _runner: web.AppRunner | None = field(default=None, init=False)
 
     async def start(self) -> int:
@@ -57,6 +58,7 @@ class HealthServer:
             "active_interviews": self.active_interviews(),
             "worker_id": self.worker_id(),
             "version": __version__,
+            "jobs": self.jobs(),
         }
 
     async def _healthz(self, _request: web.Request) -> web.Response:

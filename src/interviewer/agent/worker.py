@@ -11,37 +11,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import signal
 from collections.abc import Callable
+from typing import Any
 
 from livekit.agents import AgentServer, JobProcess
 
 from interviewer.agent.entrypoint import run_interview
 from interviewer.agent.health import HealthServer, WorkerState
+from interviewer.agent.orphans import die_with_parent
 from interviewer.agent.recovery import recover_missed_dispatches
 from interviewer.config import Settings, get_settings
+from interviewer.rooms import delete_room
 from interviewer.store import Store
 from interviewer.voice.engine import prewarm_speech
 
 log = logging.getLogger("interviewer.worker")
 
-PR_SET_PDEATHSIG = 1
 RECOVERY_INTERVAL_SECONDS = 2.0
-
-
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies, whatever the cause (even SIGKILL)."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+# Imported once in the forkserver: ties the forkserver to this process and every job process to the
+# forkserver with PR_SET_PDEATHSIG, from the instant of fork (see orphans.py).
+FORKSERVER_PRELOAD = ["interviewer.agent.orphans"]
 
 
 def prewarm(proc: JobProcess) -> None:
     """Runs once in each job process before it is given an interview."""
-    _die_with_parent()
+    die_with_parent()  # already set at fork by orphans.py; harmless again (e.g. under `spawn`)
     settings = get_settings()
     proc.userdata["store"] = Store(settings.resolved_database_url)
     prewarm_speech(settings, proc.userdata)
@@ -63,6 +60,7 @@ def build_server(settings: Settings) -> AgentServer:
         # would otherwise mark the worker full and leave a candidate waiting for an agent.
         load_fnc=lambda agent_server: len(agent_server.active_jobs) / settings.max_interviews_per_worker,
         load_threshold=1.0,
+        preload_modules=FORKSERVER_PRELOAD,
     )
     server.rtc_session(run_interview, agent_name=settings.agent_name)
     return server
@@ -91,6 +89,7 @@ async def serve(settings: Settings) -> int:
         state=lambda: _state(server, draining),
         active_interviews=lambda: len(server.active_jobs),
         worker_id=lambda: server.id,
+        jobs=lambda: _jobs(server),
     )
     bound = await health.start()
     log.info("health server on port %d", bound)
@@ -114,6 +113,7 @@ async def serve(settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
 
+    server.on("worker_started", lambda: _watch_crashed_jobs(server, settings))
     run = asyncio.create_task(server.run(devmode=False, unregistered=False))
     recovery = asyncio.create_task(_recover_dispatches(settings, lambda: _state(server, draining)))
     stopper = asyncio.create_task(stop.wait())
@@ -136,6 +136,53 @@ async def serve(settings: Settings) -> int:
             with contextlib.suppress(BaseException):
                 await run
     return code
+
+
+def _running(server: AgentServer) -> list[Any]:
+    pool = getattr(server, "_proc_pool", None)
+    return [p for p in list(getattr(pool, "processes", [])) if getattr(p, "running_job", None) is not None]
+
+
+def _jobs(server: AgentServer) -> list[dict[str, object]]:
+    """The live job processes (pid, job id, room) for the health body: what an operator needs to find one."""
+    return [
+        {"pid": p.pid, "job_id": p.running_job.job.id, "room": p.running_job.job.room.name}
+        for p in _running(server)
+    ]
+
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+def _watch_crashed_jobs(server: AgentServer, settings: Settings) -> None:
+    """A job process that dies without closing its interview (killed, OOM, segfault) cannot delete its room:
+    the candidate would sit in a silent room until they leave. The parent notices and deletes it, so the
+    candidate is disconnected at once (the web client shows the end). The transcript is already stored turn
+    by turn. A clean exit (code 0) deleted its own room; deleting twice would be harmless anyway."""
+    pool = getattr(server, "_proc_pool", None)
+    if pool is None:
+        return
+
+    def on_closed(proc: Any) -> None:
+        info = getattr(proc, "running_job", None)
+        if info is None or proc.exitcode == 0:
+            return
+        room = info.job.room.name
+        log.warning(
+            "job process %s for room %s died (exit %s); deleting the room", proc.pid, room, proc.exitcode
+        )
+        task = asyncio.get_running_loop().create_task(_delete_room_quietly(settings, room))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    pool.on("process_closed", on_closed)
+
+
+async def _delete_room_quietly(settings: Settings, room: str) -> None:
+    try:
+        await delete_room(settings, room)
+    except Exception:
+        log.exception("could not delete room %s of a crashed job", room)
 
 
 async def _recover_dispatches(settings: Settings, state: Callable[[], WorkerState]) -> None:
@@ -169,9 +216,7 @@ async def _drain(server: AgentServer, settings: Settings) -> None:
 async def _close_running_jobs(server: AgentServer) -> None:
     """Send each running job its shutdown request; its shutdown callback says a closing line, stores the
     report and deletes the room. (livekit's own drain would wait for interviews to end by themselves.)"""
-    pool = getattr(server, "_proc_pool", None)
-    running = [p for p in list(getattr(pool, "processes", [])) if getattr(p, "running_job", None) is not None]
-    await asyncio.gather(*(proc.aclose() for proc in running), return_exceptions=True)
+    await asyncio.gather(*(proc.aclose() for proc in _running(server)), return_exceptions=True)
 
 
 async def _force(server: AgentServer) -> None:

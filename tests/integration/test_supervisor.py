@@ -1,0 +1,132 @@
+"""`interviewer up` as a user runs it: the whole stack (livekit-server, Auth emulator, api, agent worker)
+under one supervisor, started in its own session so every process it creates can be counted from /proc.
+
+- Ctrl-C (SIGINT) with everything up: `up` exits and no process of its session is left.
+- A child killed from outside: `up` reports it ("!!"), stops the rest and exits non-zero, leaving nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from interviewer.procs import free_port
+from tests.fixtures.lifecycle import pid_alive, wait_for
+
+pytestmark = pytest.mark.integration
+
+UP_TIMEOUT = 180.0
+EXIT_TIMEOUT = 60.0
+
+
+def session_pids(sid: int) -> set[int]:
+    """Live processes of session `sid` or of any process group whose leader was started by `up` (each child
+    gets its own session, so we follow the parent links from the supervisor down)."""
+    table: dict[int, tuple[int, str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        table[int(entry)] = (int(fields[1]), fields[0])
+    found = {sid} if sid in table and table[sid][1] not in "ZX" else set()
+    frontier = [sid]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, state) in table.items():
+            if ppid == parent and pid not in found and state not in ("Z", "X"):
+                found.add(pid)
+                frontier.append(pid)
+    return found
+
+
+class Up:
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.out = tmp / "up.out"
+        env = {**os.environ, "INTERVIEWER_DATA_DIR": str(tmp / "data"), "DRAIN_TIMEOUT_SECONDS": "10"}
+        self.log = open(self.out, "wb")  # noqa: SIM115 - closed in close()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "interviewer.cli", "up", "--port", str(self.port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.tree: set[int] = set()  # every pid seen under `up`, grandchildren included
+
+    def text(self) -> str:
+        return self.out.read_text(errors="replace")
+
+    def wait_up(self) -> None:
+        def up() -> bool:
+            assert self.proc.poll() is None, f"`up` exited early:\n{self.text()}"
+            self.tree |= session_pids(self.proc.pid)
+            return "Interviewer is up" in self.text()
+
+        wait_for(up, UP_TIMEOUT, "`interviewer up` to print that it is up", 0.2)
+        self.tree |= session_pids(self.proc.pid)
+
+    def child_pid(self, name: str) -> int:
+        match = re.search(rf"started {re.escape(name)} \(pid (\d+)", self.text())
+        assert match, self.text()
+        return int(match.group(1))
+
+    def left(self) -> set[int]:
+        return {pid for pid in self.tree if pid_alive(pid)}
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        for pid in self.left():  # the test failed: do not leak what it started
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+        self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[Up]:
+    runner = Up(tmp_path)
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+def test_ctrl_c_with_the_whole_stack_up_leaves_no_process(up: Up) -> None:
+    up.wait_up()
+    assert len(up.tree) >= 5, up.tree  # up, livekit-server, emulator, api, worker (+ forkserver, jobs)
+    os.kill(up.proc.pid, signal.SIGINT)
+    up.proc.wait(EXIT_TIMEOUT)
+    deadline = time.monotonic() + 5
+    while up.left() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not up.left(), f"left behind: {sorted(up.left())}\n{up.text()}"
+    assert "all stopped; nothing left running." in up.text()
+
+
+def test_a_killed_child_is_reported_and_up_exits_non_zero(up: Up) -> None:
+    up.wait_up()
+    api = up.child_pid("api")
+    os.kill(api, signal.SIGKILL)
+    code = up.proc.wait(EXIT_TIMEOUT)
+    assert code != 0
+    assert re.search(r"!! api exited with code -9", up.text()), up.text()
+    deadline = time.monotonic() + 5
+    while up.left() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not up.left(), f"left behind: {sorted(up.left())}\n{up.text()}"
