@@ -26,6 +26,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,31 +78,38 @@ def browser_stacks(
         pytest.fail("no global IPv4 address: Chromium cannot reach livekit-server's media", pytrace=False)
     workdir = tmp_path_factory.mktemp("web-e2e")
     started: list[ManagedProcess] = []
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-worker")
     try:
-        # Stack A: with the agent.
+        # Stack A: with the agent. The worker loads its models while the rest starts (it needs only livekit).
         livekit = start_livekit(workdir / "livekit", browser_ip=browser_ip)
         started.append(livekit.process)
         env = {**stack_env(livekit, firebase_emulator, workdir), "WEB_DIST_DIR": str(WEB_DIST)}
-        api, url = start_api(env, workdir)
-        started.append(api)
-        worker, _health = start_worker(env, workdir)
-        started.append(worker)
-        # Stack B: no worker ever registers with this livekit-server, so no agent joins.
-        lonely = workdir / "no-agent"
-        lonely.mkdir()
-        livekit_b = start_livekit(lonely / "livekit", browser_ip=browser_ip)
-        started.append(livekit_b.process)
-        env_b = {
-            **stack_env(livekit_b, firebase_emulator, lonely),
-            "WEB_DIST_DIR": str(WEB_DIST),
-            "AGENT_JOIN_TIMEOUT_SECONDS": str(NO_AGENT_JOIN_TIMEOUT),
-        }
-        api_b, url_b = start_api(env_b, lonely)
-        started.append(api_b)
+        worker_started = pool.submit(start_worker, env, workdir)
+        try:
+            api, url = start_api(env, workdir)
+            started.append(api)
+            # Stack B: no worker ever registers with this livekit-server, so no agent joins.
+            lonely = workdir / "no-agent"
+            lonely.mkdir()
+            livekit_b = start_livekit(lonely / "livekit", browser_ip=browser_ip)
+            started.append(livekit_b.process)
+            env_b = {
+                **stack_env(livekit_b, firebase_emulator, lonely),
+                "WEB_DIST_DIR": str(WEB_DIST),
+                "AGENT_JOIN_TIMEOUT_SECONDS": str(NO_AGENT_JOIN_TIMEOUT),
+            }
+            api_b, url_b = start_api(env_b, lonely)
+            started.append(api_b)
+        finally:
+            # Always collect the worker (start_worker bounds its wait and stops it on failure) so that
+            # teardown stops it whatever else failed.
+            worker, _health = worker_started.result()
+            started.append(worker)
         _assert_loopback_only(started, {livekit.config.rtc_udp_port, livekit_b.config.rtc_udp_port})
         logs = [p.log_path for p in started if p.log_path is not None]
         yield BrowserStacks(url=url, no_agent_url=url_b, logs=logs)
     finally:
+        pool.shutdown()
         for process in reversed(started):
             stop_checked(process, timeout=40 if process.name == "agent-worker" else 10)
 
