@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from interviewer.agent.wiring import greet, wire_session
 from interviewer.config import Settings, get_settings
 from interviewer.interview.plans import RolePlan
 from interviewer.rooms import DispatchMetadata, delete_room
-from interviewer.store import Store
+from interviewer.store import InterviewStatus, Store
 from interviewer.voice.engine import build_session
 
 log = logging.getLogger("interviewer.agent")
@@ -37,6 +38,7 @@ CANDIDATE_MIC_TIMEOUT = 60.0  # the candidate joined (that is what dispatched us
 CANDIDATE_GONE_GRACE = 45.0  # a dropped connection may come back (rejoin token) within this
 TIME_LIMIT_GRACE = 60.0  # past the budget, the Director closes at the next turn; this is the backstop
 GOODBYE_PLAYOUT_TIMEOUT = 20.0
+CLOSE_SIGNAL = signal.SIGUSR1  # the worker's drain asks the job to close the interview now
 
 
 async def run_interview(ctx: JobContext) -> None:
@@ -73,6 +75,11 @@ async def run_interview(ctx: JobContext) -> None:
         await closer.close(reason)
 
     ctx.add_shutdown_callback(lambda reason: finish(f"worker shutdown: {reason}"))
+    drain_requested = asyncio.Event()
+    room_closed = asyncio.Event()  # deleted (the candidate ended it in the app) or the server went away
+    ctx.room.on("disconnected", lambda *_: room_closed.set())
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # only in a job process
+        asyncio.get_running_loop().add_signal_handler(CLOSE_SIGNAL, drain_requested.set)
 
     # 3. Bind to the candidate by identity, never to whoever joined first.
     await session.start(
@@ -99,14 +106,24 @@ async def run_interview(ctx: JobContext) -> None:
     # 5. Run until something ends the interview.
     ended = asyncio.create_task(runtime.ended.wait())
     gone = asyncio.create_task(ended_by_candidate.wait())
+    drained = asyncio.create_task(drain_requested.wait())
+    closed = asyncio.create_task(room_closed.wait())
     limit = runtime.director.total_seconds + TIME_LIMIT_GRACE
-    done, pending = await asyncio.wait({ended, gone}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+    done, pending = await asyncio.wait(
+        {ended, gone, drained, closed}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
+    )
     for task in pending:
         task.cancel()
     if ended in done:
         reason = runtime.director.end_reason or "complete"
     elif gone in done:
         reason = "the candidate left"
+    elif drained in done:
+        reason = "the interview service is shutting down"
+    elif closed in done:
+        current = store.get_interview(interview.id)
+        abandoned = current is not None and current.status is InterviewStatus.abandoned
+        reason = "the candidate ended the interview" if abandoned else "the room was closed"
     else:
         reason = "time is up"
     await finish(reason)

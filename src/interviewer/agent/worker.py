@@ -19,7 +19,7 @@ from typing import Any
 
 from livekit.agents import AgentServer, JobProcess
 
-from interviewer.agent.entrypoint import run_interview
+from interviewer.agent.entrypoint import CLOSE_SIGNAL, run_interview
 from interviewer.agent.health import HealthServer, WorkerState
 from interviewer.agent.orphans import die_with_parent
 from interviewer.agent.recovery import recover_missed_dispatches
@@ -39,6 +39,8 @@ FORKSERVER_PRELOAD = ["interviewer.agent.orphans"]
 def prewarm(proc: JobProcess) -> None:
     """Runs once in each job process before it is given an interview."""
     die_with_parent()  # already set at fork by orphans.py; harmless again (e.g. under `spawn`)
+    # Until an interview installs its own handler, the drain's close signal must not kill the process.
+    signal.signal(CLOSE_SIGNAL, signal.SIG_IGN)
     settings = get_settings()
     proc.userdata["store"] = Store(settings.resolved_database_url)
     prewarm_speech(settings, proc.userdata)
@@ -205,18 +207,27 @@ async def _drain(server: AgentServer, settings: Settings) -> None:
     timeout = settings.drain_timeout_seconds
     drained = asyncio.create_task(server.drain(timeout=timeout))  # marks the worker full at once
     try:
-        await asyncio.wait_for(_close_running_jobs(server), timeout)
-        await drained
+        _ask_jobs_to_close(server)
+        await drained  # the jobs end themselves: closing line, report, room deleted
     except TimeoutError:
         log.warning("drain timed out after %ds; stopping the remaining jobs", timeout)
+        await asyncio.gather(*(proc.aclose() for proc in _running(server)), return_exceptions=True)
     finally:
         drained.cancel()
 
 
-async def _close_running_jobs(server: AgentServer) -> None:
-    """Send each running job its shutdown request; its shutdown callback says a closing line, stores the
-    report and deletes the room. (livekit's own drain would wait for interviews to end by themselves.)"""
-    await asyncio.gather(*(proc.aclose() for proc in _running(server)), return_exceptions=True)
+def _ask_jobs_to_close(server: AgentServer) -> None:
+    """SIGUSR1 to each running job process (see entrypoint.CLOSE_SIGNAL).
+
+    livekit's own ShutdownRequest gives the entrypoint 15 s and then closes the session before any shutdown
+    callback runs, so a drained interview would lose its closing line and wait 15 s for nothing. The signal
+    lets the job end the interview itself, at once and politely.
+    """
+    for proc in _running(server):
+        pid = getattr(proc, "pid", None)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, CLOSE_SIGNAL)
 
 
 async def _force(server: AgentServer) -> None:
