@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from interviewer.auth.emulator import build_auth_emulator
@@ -50,7 +52,7 @@ def build_rig(workdir: Path) -> tuple[Rig, list[ManagedProcess]]:
     wait_emulator(emulator, emulator_config)
     env = stack_env(
         LiveKitServer(livekit_config, livekit),
-        FirebaseEmulator(emulator_config, emulator),
+        FirebaseEmulator(emulator_config, emulator, httpx.Client(timeout=10.0)),
         workdir,
     )
     port = free_port()
