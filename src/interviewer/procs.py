@@ -39,30 +39,53 @@ def group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     # A group whose members are all zombies still answers signal 0; look for a live member.
-    return any(_state(pid) not in ("Z", "X", None) for pid in pids_in_group(pgid))
+    return any(info.pgid == pgid and info.alive for info in process_table().values())
 
 
-def pids_in_group(pgid: int) -> list[int]:
-    pids = []
+@dataclass(frozen=True)
+class ProcInfo:
+    pid: int
+    ppid: int
+    pgid: int
+    state: str  # one letter, as in /proc/PID/stat: R, S, Z, ...
+
+    @property
+    def alive(self) -> bool:
+        return self.state not in ("Z", "X")
+
+
+def process_table() -> dict[int, ProcInfo]:
+    """Every process on the machine, read from /proc (processes that vanish meanwhile are skipped)."""
+    table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
+                # The command name may contain spaces and parentheses: split after the last ")".
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid:
-            pids.append(int(entry))
-    return pids
+        table[int(entry)] = ProcInfo(int(entry), ppid=int(fields[1]), pgid=int(fields[2]), state=fields[0])
+    return table
 
 
-def _state(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
+def pids_in_group(pgid: int) -> list[int]:
+    return [info.pid for info in process_table().values() if info.pgid == pgid]
+
+
+def descendants(root: int) -> set[int]:
+    """Live processes below `root` (following parent links), `root` included if alive."""
+    table = process_table()
+    found = {root} if root in table and table[root].alive else set()
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        for info in table.values():
+            if info.ppid == parent and info.pid not in found and info.alive:
+                found.add(info.pid)
+                frontier.append(info.pid)
+    return found
 
 
 # The `signal` method below shadows the module inside the class body, so default arguments use this name.

@@ -7,11 +7,11 @@ import asyncio
 
 import numpy as np
 import pytest
-from livekit import api as lkapi
 
 from interviewer.candidate import SAMPLE_RATE, interview_by_voice
 from interviewer.speech_sim import resample, word_error_rate
 from interviewer.voice.offline.engine import OfflineSpeech
+from tests.fixtures.livekit import room_names
 from tests.fixtures.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -26,14 +26,6 @@ ANSWERS = [
     # espeak-ng's "stop the interview" reaches Whisper tiny as "stop living to mute out"; this one survives.
     "Let us stop here. Please end the interview.",
 ]
-
-
-async def room_names(stack: Stack) -> set[str]:
-    async with lkapi.LiveKitAPI(
-        url=stack.livekit.http_url, api_key=stack.livekit.api_key, api_secret=stack.livekit.api_secret
-    ) as client:
-        rooms = await client.room.list_rooms(lkapi.ListRoomsRequest())
-    return {room.name for room in rooms.rooms}
 
 
 def transcribe(speech: OfflineSpeech, pcm: np.ndarray, seconds: float | None = None) -> str:
@@ -71,7 +63,7 @@ async def test_voice_interview_end_to_end(stack: Stack, offline_speech: OfflineS
     interview = stack.store.get_interview(interview_id)
     assert interview is not None and interview.status == "finished"
     for _ in range(50):
-        if run.interview.room not in await room_names(stack):
+        if run.interview.room not in await room_names(stack.livekit):
             break
         await asyncio.sleep(0.1)
-    assert run.interview.room not in await room_names(stack)
+    assert run.interview.room not in await room_names(stack.livekit)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.procs import free_port
+from interviewer.procs import descendants, free_port
 from tests.fixtures.lifecycle import pid_alive, wait_for
 
 pytestmark = pytest.mark.integration
@@ -29,27 +29,8 @@ EXIT_TIMEOUT = 60.0
 
 
 def session_pids(sid: int) -> set[int]:
-    """Live processes of session `sid` or of any process group whose leader was started by `up` (each child
-    gets its own session, so we follow the parent links from the supervisor down)."""
-    table: dict[int, tuple[int, str]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        table[int(entry)] = (int(fields[1]), fields[0])
-    found = {sid} if sid in table and table[sid][1] not in "ZX" else set()
-    frontier = [sid]
-    while frontier:
-        parent = frontier.pop()
-        for pid, (ppid, state) in table.items():
-            if ppid == parent and pid not in found and state not in ("Z", "X"):
-                found.add(pid)
-                frontier.append(pid)
-    return found
+    """Live processes under `up` (each child gets its own session, so follow the parent links down)."""
+    return descendants(sid)
 
 
 class Up:
