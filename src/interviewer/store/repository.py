@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
@@ -12,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from interviewer.store.models import (
@@ -36,13 +38,29 @@ class ActiveInterviewExists(Exception):
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=5000")
     # WAL lets the api read while the agent writes; synchronous=NORMAL in WAL still survives a process
     # crash (only an OS crash can lose the last transactions).
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any, deadline_seconds: float = 5.0) -> None:
+    # Switching a fresh file to WAL needs an exclusive lock, and SQLite reports a concurrent opener's
+    # switch as "database is locked" at once, without its busy handler: so back off and retry here.
+    deadline = time.monotonic() + deadline_seconds
+    backoff = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + backoff > deadline:
+                raise
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 0.1)
 
 
 def make_engine(url: str) -> Engine:
@@ -56,11 +74,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def create_schema(engine: Engine, attempts: int = 5) -> None:
+    """Create missing tables. The api, the agent worker and tools open the same database at startup, so
+    two processes can both see a table missing and both create it: the loser's CREATE fails with
+    "already exists". Checking again then finds the winner's tables, so a retry is all it takes."""
+    for attempt in range(1, attempts + 1):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except DBAPIError as error:
+            # SQLite says "already exists"; Postgres may instead trip over its catalogue's unique index.
+            lost_race = "already exists" in str(error.orig) or "pg_type_typname_nsp_index" in str(error.orig)
+            if not lost_race or attempt == attempts:
+                raise
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        create_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Built once: the hot path (open_interview) only binds parameters.
         upsert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
