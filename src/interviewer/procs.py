@@ -18,6 +18,8 @@ from typing import IO
 
 import httpx
 
+from interviewer.parent_death import die_with_parent
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -105,6 +107,9 @@ class ManagedProcess:
     env: Mapping[str, str] | None = None
     cwd: Path | None = None
     log_path: Path | None = None
+    # Signal the child gets if this process dies without stopping it (even by SIGKILL). Arm it only from a
+    # thread that lives as long as the process: the kernel ties it to the forking thread (parent_death.py).
+    parent_death_signal: int | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False)
 
@@ -123,8 +128,18 @@ class ManagedProcess:
             stdout=stdout,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=None if self.parent_death_signal is None else self._arm_parent_death(),
         )
         return self
+
+    def _arm_parent_death(self) -> Callable[[], None]:
+        parent, signum = os.getpid(), self.parent_death_signal
+        assert signum is not None
+
+        def arm() -> None:  # runs in the child between fork and exec; the setting survives exec
+            die_with_parent(parent, signum)
+
+        return arm
 
     @property
     def pid(self) -> int:

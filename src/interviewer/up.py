@@ -2,9 +2,10 @@
 
 Starts livekit-server, the Firebase Auth emulator, the api (which serves the web client) and one agent
 worker, each in its own process group; waits until each is healthy; prints one URL. Ctrl-C or SIGTERM stops
-them in reverse order (the worker drains first) and verifies every group is gone. A child that dies on its
-own is reported with the tail of its log, the rest are stopped, and `up` exits non-zero: a crash loop that
-restarts forever would hide the problem.
+them in reverse order (the worker drains first) and verifies every group is gone; closing the terminal
+(SIGHUP) does the same, and if `up` is killed outright each child gets SIGTERM from the kernel. A child
+that dies on its own is reported with the tail of its log, the rest are stopped, and `up` exits non-zero: a
+crash loop that restarts forever would hide the problem.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class Supervisor:
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self, process: ManagedProcess) -> ManagedProcess:
+        # If `up` itself is killed outright (SIGKILL, OOM), each child still gets SIGTERM and shuts down
+        # cleanly on its own: the worker drains, the emulator stops its JVM. Started from the main thread.
+        process.parent_death_signal = signal.SIGTERM
         self.children.append(process.start())
         print(f"  started {process.name} (pid {process.pid}, log {process.log_path})", flush=True)
         return process
@@ -73,6 +77,7 @@ def main(open_port: int = 8000) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)  # the terminal closed: the children are in their own sessions
 
     code = 0
     try:

@@ -3,6 +3,7 @@ under one supervisor, started in its own session so every process it creates can
 
 - Ctrl-C (SIGINT) with everything up: `up` exits and no process of its session is left.
 - A child killed from outside: `up` reports it ("!!"), stops the rest and exits non-zero, leaving nothing.
+- `up` itself SIGKILLed (no handler runs): the kernel sends each child SIGTERM and each shuts down cleanly.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 UP_TIMEOUT = 180.0
 EXIT_TIMEOUT = 60.0
+ORPHANED_SHUTDOWN_TIMEOUT = 45.0  # the children stop on their own: the worker drains, the emulator its JVM
 
 
 def session_pids(sid: int) -> set[int]:
@@ -111,3 +113,12 @@ def test_a_killed_child_is_reported_and_up_exits_non_zero(up: Up) -> None:
     while up.left() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not up.left(), f"left behind: {sorted(up.left())}\n{up.text()}"
+
+
+def test_up_killed_outright_takes_the_whole_stack_with_it(up: Up) -> None:
+    up.wait_up()
+    children = {name: up.child_pid(name) for name in ("livekit-server", "firebase-auth-emulator", "api")}
+    os.kill(up.proc.pid, signal.SIGKILL)
+    assert up.proc.wait(10) == -signal.SIGKILL
+    wait_for(lambda: not up.left(), ORPHANED_SHUTDOWN_TIMEOUT, "every process of the stack to exit", 0.05)
+    assert not any(pid_alive(pid) for pid in children.values()), children

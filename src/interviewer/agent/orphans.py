@@ -17,27 +17,9 @@ Importing this module anywhere else (the worker parent, tests) does nothing.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
-import signal
 
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(expected_parent: int | None = None) -> bool:
-    """Ask the kernel to SIGKILL this process when its parent dies. True if the request was accepted.
-
-    If `expected_parent` is given and the parent is already someone else (it died before we asked), exit
-    at once: the signal would never come.
-    """
-    ok = False
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        ok = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-    if expected_parent is not None and os.getppid() != expected_parent:
-        os._exit(70)
-    return ok
+from interviewer.parent_death import die_with_parent
 
 
 def _in_forkserver() -> bool:
