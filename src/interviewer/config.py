@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # The pinned Firebase CLI for the local emulator (default: tools/firebase/node_modules/.bin/firebase).
     firebase_cli: Path | None = Field(default=None, alias="FIREBASE_CLI")
 
+    # Container platforms (Cloud Run) name the one port to serve on, and probe it from outside the container.
+    platform_port: int | None = Field(default=None, ge=1, le=65535, alias="PORT")
+    # The interface $PORT is served on: every interface in a container; tests pin it to loopback.
+    platform_host: str = Field(default="0.0.0.0", alias="PLATFORM_HOST")
+
     # Api.
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")
     api_port: int = Field(default=8000, ge=1, le=65535, alias="API_PORT")
@@ -132,6 +137,12 @@ class Settings(BaseSettings):
         if self.is_dev:
             return DEV_LIVEKIT_SECRET
         raise ConfigError("LIVEKIT_API_SECRET: required when INTERVIEWER_MODE=production")
+
+    def listen_address(self, host: str, port: int) -> tuple[str, int]:
+        """Where a server binds: `$PORT` (on PLATFORM_HOST) when the platform sets it, else `host:port`."""
+        if self.platform_port is not None:
+            return self.platform_host, self.platform_port
+        return host, port
 
     @property
     def resolved_database_url(self) -> str:

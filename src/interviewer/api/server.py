@@ -76,19 +76,20 @@ def serve(settings: Settings) -> None:
     except ConfigError as error:
         refuse(str(error))
     store = Store(settings.resolved_database_url)
+    host, port = settings.listen_address(settings.api_host, settings.api_port)
     try:
         app = create_app(settings, store, verifier)
         log.info(
             "api on http://%s:%d (mode %s, identity %s)",
-            settings.api_host,
-            settings.api_port,
+            host,
+            port,
             settings.mode.value,
             "Firebase Auth emulator" if verifier.emulated else f"Firebase project {verifier.project_id}",
         )
         uvicorn.run(
             app,
-            host=settings.api_host,
-            port=settings.api_port,
+            host=host,
+            port=port,
             log_level=settings.log_level.lower(),
             access_log=False,
             server_header=False,
