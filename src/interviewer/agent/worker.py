@@ -21,9 +21,9 @@ from livekit.agents import AgentServer, JobProcess
 
 from interviewer.agent.entrypoint import CLOSE_SIGNAL, run_interview
 from interviewer.agent.health import HealthServer, WorkerState
-from interviewer.agent.orphans import die_with_parent
 from interviewer.agent.recovery import recover_missed_dispatches
 from interviewer.config import Settings, get_settings
+from interviewer.parent_death import die_with_parent
 from interviewer.rooms import delete_room
 from interviewer.store import Store
 from interviewer.voice.engine import prewarm_speech
@@ -31,6 +31,8 @@ from interviewer.voice.engine import prewarm_speech
 log = logging.getLogger("interviewer.worker")
 
 RECOVERY_INTERVAL_SECONDS = 2.0
+FORCED_ROOM_DELETE_TIMEOUT = 3.0
+EXIT_FORCED = 1  # not a clean drain: the interviews cut off by the second signal were not scored
 # Imported once in the forkserver: ties the forkserver to this process and every job process to the
 # forkserver with PR_SET_PDEATHSIG, from the instant of fork (see orphans.py).
 FORKSERVER_PRELOAD = ["interviewer.agent.orphans"]
@@ -81,12 +83,11 @@ def _state(server: AgentServer, draining: bool) -> WorkerState:
 
 
 async def serve(settings: Settings) -> int:
-    port = int(os.environ.get("PORT", settings.agent_health_port))
+    host, port = settings.listen_address("127.0.0.1", settings.agent_health_port)
     draining = False
     server = build_server(settings)
     health = HealthServer(
-        # Cloud Run sets PORT and probes from outside the container; locally stay on loopback.
-        host="0.0.0.0" if "PORT" in os.environ else "127.0.0.1",
+        host=host,
         port=port,
         state=lambda: _state(server, draining),
         active_interviews=lambda: len(server.active_jobs),
@@ -110,7 +111,7 @@ async def serve(settings: Settings) -> int:
             stop.set()
         else:
             log.warning("second signal: forcing a fast shutdown")
-            forced.append(loop.create_task(_force(server)))
+            forced.append(loop.create_task(_force(server, settings)))
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
@@ -230,10 +231,18 @@ def _ask_jobs_to_close(server: AgentServer) -> None:
                 os.kill(pid, CLOSE_SIGNAL)
 
 
-async def _force(server: AgentServer) -> None:
+async def _force(server: AgentServer, settings: Settings) -> None:
+    """The second signal: no closing lines and no reports, but nobody is left in a silent room. Delete the
+    live interviews' rooms (the candidates are let go at once), then exit: the forkserver and the job
+    processes die with this process (PDEATHSIG, see orphans.py), and every turn is already stored."""
+    rooms = [proc.running_job.job.room.name for proc in _running(server)]
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(server.aclose(), 5)
-    os._exit(1)
+        await asyncio.wait_for(
+            asyncio.gather(*(delete_room(settings, room) for room in rooms), return_exceptions=True),
+            FORCED_ROOM_DELETE_TIMEOUT,
+        )
+    logging.shutdown()
+    os._exit(EXIT_FORCED)
 
 
 def main() -> int:
