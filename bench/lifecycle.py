@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -48,9 +49,12 @@ def build_rig(workdir: Path) -> tuple[Rig, list[ManagedProcess]]:
     settings = load_settings(INTERVIEWER_MODE="test")
     started: list[ManagedProcess] = []
     livekit, livekit_config = build_livekit_process(settings, workdir / "livekit")
+    # A bench killed outright must not leave its stack running: the kernel signals each child (main thread).
+    livekit.parent_death_signal = signal.SIGTERM
     started.append(livekit.start())
     wait_livekit(livekit, livekit_config, timeout=30)
     emulator, emulator_config = build_auth_emulator(workdir / "firebase", project_id="demo-interviewer")
+    emulator.parent_death_signal = signal.SIGTERM
     started.append(emulator.start())
     wait_emulator(emulator, emulator_config)
     env = stack_env(
@@ -64,6 +68,7 @@ def build_rig(workdir: Path) -> tuple[Rig, list[ManagedProcess]]:
         [sys.executable, "-m", "interviewer.cli", "api"],
         env={**env, "API_PORT": str(port)},
         log_path=workdir / "api.log",
+        parent_death_signal=signal.SIGTERM,
     )
     started.append(api.start())
     api.wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
@@ -146,6 +151,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-lifecycle-"))
     os.environ.setdefault("MAX_INTERVIEWS_PER_WORKER", "4")
     started_at = time.monotonic()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a SIGTERM unwinds through the teardown too
     rig, started = build_rig(workdir)
     try:
         summary = asyncio.run(bench(args, rig))

@@ -51,32 +51,32 @@ def _stop_with_sigterm(process: ManagedProcess, timeout: float) -> int | None:
     return code
 
 
-def test_the_agent_image_command_serves_health_on_port_before_it_can_register(tmp_path: Path) -> None:
+def _image_command(subcommand: str, tmp_path: Path) -> tuple[ManagedProcess, str]:
+    """`interviewer <subcommand>` as the image's CMD runs it, and the base URL of the port it must serve."""
     port = free_port()
-    worker = ManagedProcess(
-        "agent-image-cmd",
-        [str(CONSOLE_SCRIPT), "agent"],
+    process = ManagedProcess(
+        f"{subcommand}-image-cmd",
+        [str(CONSOLE_SCRIPT), subcommand],
         env=_platform_env(tmp_path, port),
-        log_path=tmp_path / "agent.log",
+        log_path=tmp_path / f"{subcommand}.log",
     )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def test_the_agent_image_command_serves_health_on_port_before_it_can_register(tmp_path: Path) -> None:
+    worker, url = _image_command("agent", tmp_path)
     with worker:
-        worker.wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
-        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+        worker.wait_http(f"{url}/healthz", timeout=60)
+        ready = httpx.get(f"{url}/readyz", timeout=2)
         assert ready.status_code == 503
         assert ready.json()["state"] in ("starting", "connecting")
         assert _stop_with_sigterm(worker, timeout=30) == 0, worker.log_tail()
 
 
 def test_the_api_image_command_serves_on_port(tmp_path: Path) -> None:
-    port = free_port()
-    api = ManagedProcess(
-        "api-image-cmd",
-        [str(CONSOLE_SCRIPT), "api"],
-        env=_platform_env(tmp_path, port),
-        log_path=tmp_path / "api.log",
-    )
+    api, url = _image_command("api", tmp_path)
     with api:
-        api.wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
+        api.wait_http(f"{url}/healthz", timeout=60)
         code = _stop_with_sigterm(api, timeout=15)
         # uvicorn finishes its shutdown, then re-raises the signal it caught: death by SIGTERM, after a clean
         # shutdown, is how it reports having been stopped.
