@@ -23,6 +23,7 @@ from interviewer.agent.entrypoint import CLOSE_SIGNAL, run_interview
 from interviewer.agent.health import HealthServer, WorkerState
 from interviewer.agent.recovery import recover_missed_dispatches
 from interviewer.config import Settings, get_settings
+from interviewer.logs import configure_logging
 from interviewer.parent_death import die_with_parent
 from interviewer.rooms import delete_room
 from interviewer.store import Store
@@ -247,5 +248,5 @@ async def _force(server: AgentServer, settings: Settings) -> None:
 
 def main() -> int:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     return asyncio.run(serve(settings))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -13,35 +12,12 @@ import uvicorn
 from interviewer.api.app import create_app
 from interviewer.auth.firebase import EMULATOR_ENV, FirebaseVerifier
 from interviewer.config import ConfigError, Settings
+from interviewer.logs import configure_logging
 from interviewer.store import Store
 
 log = logging.getLogger("interviewer.api")
 
 EXIT_CONFIG = 2
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "severity": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "time": self.formatTime(record),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if settings.log_json:
-        handler.setFormatter(_JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
 
 
 def refuse(message: str) -> NoReturn:
