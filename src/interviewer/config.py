@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     tts_voice_path: Path | None = Field(default=None, alias="TTS_VOICE_PATH")
     google_api_key: SecretStr | None = Field(default=None, alias="GOOGLE_API_KEY")
     gemini_model: str = Field(default="gemini-2.5-flash-native-audio-preview-12-2025", alias="GEMINI_MODEL")
+    # Another endpoint for the Gemini Live API (a regional proxy; the tests' named fake). Unset: Google's.
+    gemini_base_url: str | None = Field(default=None, alias="GEMINI_BASE_URL")
 
     @field_validator("log_level")
     @classmethod

@@ -7,6 +7,7 @@ longer than one connection use context-window compression and session resumption
 from __future__ import annotations
 
 from livekit.agents import AgentSession
+from livekit.agents.types import NOT_GIVEN
 
 from interviewer.agent.interviewer import instructions_for
 from interviewer.config import ConfigError, Settings
@@ -26,5 +27,8 @@ def build_gemini_session(settings: Settings, plan: RolePlan, duration_minutes: i
         instructions=instructions_for(plan, duration_minutes),
         session_resumption=types.SessionResumptionConfig(),
         context_window_compression=types.ContextWindowCompressionConfig(sliding_window=types.SlidingWindow()),
+        http_options=types.HttpOptions(base_url=settings.gemini_base_url)
+        if settings.gemini_base_url
+        else NOT_GIVEN,
     )
     return AgentSession(llm=model, max_tool_steps=5)
