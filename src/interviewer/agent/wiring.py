@@ -24,6 +24,10 @@ def wire_session(session: AgentSession[None], runtime: InterviewRuntime) -> None
         item = event.item
         if item.type != "message" or not item.text_content:
             return
+        # Where each turn's latency went (transcription, end of turn, llm, tts, end to end), for operators.
+        timings = {k: round(v, 3) for k, v in item.metrics.items() if isinstance(v, float) and "_at" not in k}
+        if timings:
+            log.info("%s turn timings %s", item.role, timings)
         if item.role == "user":
             runtime.candidate_said(item.text_content)
         elif item.role == "assistant":
