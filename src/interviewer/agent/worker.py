@@ -33,6 +33,7 @@ log = logging.getLogger("interviewer.worker")
 
 RECOVERY_INTERVAL_SECONDS = 2.0
 FORCED_ROOM_DELETE_TIMEOUT = 3.0
+JOB_NICENESS = 5
 EXIT_FORCED = 1  # not a clean drain: the interviews cut off by the second signal were not scored
 # Imported once in the forkserver: ties the forkserver to this process and every job process to the
 # forkserver with PR_SET_PDEATHSIG, from the instant of fork (see orphans.py).
@@ -42,6 +43,9 @@ FORKSERVER_PRELOAD = ["interviewer.agent.orphans"]
 def prewarm(proc: JobProcess) -> None:
     """Runs once in each job process before it is given an interview."""
     die_with_parent()  # already set at fork by orphans.py; harmless again (e.g. under `spawn`)
+    # The worker parent is the control plane (signals, /readyz, job IPC): when interviews saturate the CPU
+    # it must still be scheduled first, or a drain's /readyz flip waits behind speech recognition.
+    os.nice(JOB_NICENESS)
     # Until an interview installs its own handler, the drain's close signal must not kill the process.
     signal.signal(CLOSE_SIGNAL, signal.SIG_IGN)
     settings = get_settings()
