@@ -74,16 +74,24 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def create_schema(engine: Engine, attempts: int = 5) -> None:
+def create_schema(engine: Engine, attempts: int = 10) -> None:
     """Create missing tables. The api, the agent worker and tools open the same database at startup, so
-    two processes can both see a table missing and both create it: the loser's CREATE fails with
-    "already exists". Checking again then finds the winner's tables, so a retry is all it takes."""
+    two processes can both see a table missing and both create it.
+
+    SQLite: the whole check-and-create runs in one IMMEDIATE transaction, so openers take turns (the others
+    wait in busy_timeout) and each later one finds every table there. Postgres: the loser's CREATE fails
+    (a duplicate in its catalogue); checking again finds the winner's tables, so it retries."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            Base.metadata.create_all(conn)
+            conn.commit()
+        return
     for attempt in range(1, attempts + 1):
         try:
             Base.metadata.create_all(engine)
             return
         except DBAPIError as error:
-            # SQLite says "already exists"; Postgres may instead trip over its catalogue's unique index.
             lost_race = "already exists" in str(error.orig) or "pg_type_typname_nsp_index" in str(error.orig)
             if not lost_race or attempt == attempts:
                 raise
