@@ -49,7 +49,13 @@ _I = re.compile(r"\b(i|i'm|i've|i'd|me|my|myself)\b", re.I)
 _WE = re.compile(r"\b(we|we're|we've|we'd|us|our|ourselves)\b", re.I)
 _STOP = re.compile(
     r"\b((can|could) we (stop|end|finish)|i (want|would like|'d like|need) to (stop|end|finish|leave)|"
-    r"(stop|end|finish) (the|this) interview|let(?:'s| us) (stop|end|finish)|i have to go)\b",
+    r"(stop|end|finish) (the|this) interview|let(?:'s| us) (stop|end|finish)|"
+    # "I have to go now", "I've got to run", "I must leave": not "I had to go through the logs".
+    r"(i|i've|i'll) (have|need|got|must|gotta) (to )?(leave|go|run|drop off|hop off)"
+    r"(?! (to|through|over|back|with|into|for|and|on|about|ahead|deeper))|"
+    r"(something|an emergency) (came|has come|just came) up|hang up now|end the call|"
+    # A goodbye that closes the utterance, however it is phrased ("Thanks again, goodbye!").
+    r"(good ?bye|bye(-bye)?|see you|take care)\W*$)",
     re.I,
 )
 _NO_QUESTIONS = re.compile(

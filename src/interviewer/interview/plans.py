@@ -29,6 +29,7 @@ class Competency(BaseModel):
     keywords: tuple[str, ...] = ()
     questions: tuple[Question, ...] = Field(min_length=2, max_length=3)
     probes: tuple[str, ...] = Field(min_length=1)
+    easier: str | None = None  # a simpler version, offered once after "I don't know"
     rubric: dict[int, str]
 
     @field_validator("rubric")

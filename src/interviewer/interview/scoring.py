@@ -120,7 +120,7 @@ def evidence_quotes(answers: Sequence[Answer], limit: int = MAX_EVIDENCE) -> tup
 def score_interview(plan: RolePlan, answers: Sequence[Answer]) -> Scorecard:
     results: list[CompetencyScore] = []
     for competency in plan.competencies:
-        mine = [a for a in answers if a.competency_id == competency.id and a.text.strip()]
+        mine = [a for a in answers if a.competency_id == competency.id and a.is_answer and a.text.strip()]
         if not mine:
             results.append(CompetencyScore(competency, None, "not reached in this interview"))
             continue
@@ -149,7 +149,7 @@ def score_interview(plan: RolePlan, answers: Sequence[Answer]) -> Scorecard:
 
 def _next_steps(results: Sequence[CompetencyScore], answers: Sequence[Answer]) -> tuple[str, ...]:
     steps: list[str] = []
-    core = [a for a in answers if a.competency_id is not None]
+    core = [a for a in answers if a.competency_id is not None and a.is_answer]
     if core:
         overall = _combined(core)
         if not overall.has_numbers:
