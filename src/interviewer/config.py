@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     agent_health_port: int = Field(default=8081, ge=0, le=65535, alias="AGENT_HEALTH_PORT")
     max_interviews_per_worker: int = Field(default=4, ge=1, le=64, alias="MAX_INTERVIEWS_PER_WORKER")
     drain_timeout_seconds: int = Field(default=30, ge=1, le=3600, alias="DRAIN_TIMEOUT_SECONDS")
+    # The worker reports itself full when recent replies are slower than this (p95) or the CPU is this busy.
+    reply_budget_seconds: float = Field(default=1.5, gt=0, le=30, alias="REPLY_BUDGET_SECONDS")
+    cpu_full_fraction: float = Field(default=0.9, gt=0, le=1, alias="CPU_FULL_FRACTION")
+    # An interview whose job died and that no worker took over within this is finished from what was saved.
+    takeover_timeout_seconds: int = Field(default=60, ge=5, le=600, alias="TAKEOVER_TIMEOUT_SECONDS")
+    # The api answers "busy" (503 + Retry-After) when every registered worker is full.
+    busy_retry_after_seconds: int = Field(default=20, ge=1, le=600, alias="BUSY_RETRY_AFTER_SECONDS")
     stt_model_dir: Path | None = Field(default=None, alias="STT_MODEL_DIR")
     tts_voice_path: Path | None = Field(default=None, alias="TTS_VOICE_PATH")
     google_api_key: SecretStr | None = Field(default=None, alias="GOOGLE_API_KEY")

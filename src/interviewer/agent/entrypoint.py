@@ -25,12 +25,14 @@ from livekit.agents import AgentSession, AutoSubscribe, JobContext, room_io
 from livekit.agents.voice.speech_handle import SpeechHandle
 
 from interviewer.agent.interviewer import InterviewerAgent
+from interviewer.agent.load import report_reply_latencies
+from interviewer.agent.resume import resume_runtime, where_we_were
 from interviewer.agent.runtime import InterviewRuntime
 from interviewer.agent.wiring import greet, wire_session
 from interviewer.config import Settings, get_settings
 from interviewer.interview.plans import RolePlan
 from interviewer.rooms import DispatchMetadata, delete_room
-from interviewer.store import InterviewStatus, Store
+from interviewer.store import InterviewStatus, Store, fleet
 from interviewer.voice.engine import build_session
 
 log = logging.getLogger("interviewer.agent")
@@ -45,6 +47,13 @@ DRAIN_CLOSE_RESERVE = 3.0
 STOP_LINE = "We have to stop here. Thank you for your time; your scorecard will be ready shortly."
 DRAIN_LINE = "I'm sorry, we have to stop here. Everything you said is saved."
 CLOSE_SIGNAL = signal.SIGUSR1  # the worker's drain asks the job to close the interview now
+RESUME_LINE = "I'm sorry, we lost the connection for a moment. Everything you said is saved."
+RESUME_QUESTION_LEAD = "You were telling me about this:"
+# A job renews its interview's lease every LEASE_RENEW_SECONDS; another job may take the interview over once
+# it has not been renewed for LEASE_SECONDS. Several missed renewals must pass first, so that a job merely
+# slowed by a busy CPU is never replaced while it still speaks.
+LEASE_RENEW_SECONDS = 1.0
+LEASE_SECONDS = 5.0
 
 
 async def run_interview(ctx: JobContext) -> None:
@@ -59,19 +68,33 @@ async def run_interview(ctx: JobContext) -> None:
         log.warning("dispatch does not match a known interview; leaving", extra=log_extra)
         ctx.shutdown("unknown interview")
         return
-    if not store.claim_interview(interview.id, ctx.job.id):
+    # A live interview is taken over only when its job stopped renewing the lease (it died): see fleet.py.
+    resuming = interview.status is InterviewStatus.live
+    claimed = (
+        fleet.take_over(store, interview.id, ctx.job.id, LEASE_SECONDS)
+        if resuming
+        else store.claim_interview(interview.id, ctx.job.id, lease_seconds=LEASE_SECONDS)
+    )
+    if not claimed:
         log.info("interview is %s, not claimable; leaving", interview.status.value, extra=log_extra)
         ctx.shutdown("interview not claimable")
         return
+    if resuming:
+        log.warning("taking over an interview whose job died", extra=log_extra)
     plan = RolePlan.model_validate(interview.plan)
 
     # 2. Connect and bring the pipeline up before anyone speaks.
     await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
-    runtime = InterviewRuntime.create(
-        store, interview_id=interview.id, plan=plan, duration_minutes=interview.duration_minutes
+    runtime = (
+        resume_runtime(store, interview)
+        if resuming
+        else InterviewRuntime.create(
+            store, interview_id=interview.id, plan=plan, duration_minutes=interview.duration_minutes
+        )
     )
     session = build_session(settings, ctx.proc.userdata, plan, interview.duration_minutes)
     wire_session(session, runtime)
+    report_reply_latencies(session)
     ended_by_candidate = asyncio.Event()
     _publish_progress(ctx, runtime)
 
@@ -81,6 +104,9 @@ async def run_interview(ctx: JobContext) -> None:
         await closer.close(reason, draining=draining)
 
     ctx.add_shutdown_callback(lambda reason: finish(f"worker shutdown: {reason}"))
+    taken_over = asyncio.Event()  # another job holds the lease now: stop without a word
+    lease = asyncio.create_task(_keep_lease(store, interview.id, ctx.job.id, taken_over))
+    ctx.add_shutdown_callback(lambda _reason: _cancel(lease))
     drain_requested = asyncio.Event()
     room_closed = asyncio.Event()  # deleted (the candidate ended it in the app) or the server went away
     ctx.room.on("disconnected", lambda *_: room_closed.set())
@@ -105,8 +131,11 @@ async def run_interview(ctx: JobContext) -> None:
         await finish("the candidate's microphone never arrived")
         return
 
-    # 4. Greet; the guard opens on the first `listening` after the greeting has played.
-    await greet(session, runtime)
+    # 4. Greet (or apologise, when taking over); the guard opens on the first `listening` after it played.
+    if resuming:
+        await apologise(session, runtime)
+    else:
+        await greet(session, runtime)
     log.info("greeting played; guard open=%s", runtime.guard.is_open, extra=log_extra)
 
     # 5. Run until something ends the interview.
@@ -114,12 +143,18 @@ async def run_interview(ctx: JobContext) -> None:
     gone = asyncio.create_task(ended_by_candidate.wait())
     drained = asyncio.create_task(drain_requested.wait())
     closed = asyncio.create_task(room_closed.wait())
-    limit = runtime.director.total_seconds + TIME_LIMIT_GRACE
+    lost = asyncio.create_task(taken_over.wait())
+    limit = max(0.0, runtime.seconds_left) + TIME_LIMIT_GRACE
     done, pending = await asyncio.wait(
-        {ended, gone, drained, closed}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
+        {ended, gone, drained, closed, lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
     )
     for task in pending:
         task.cancel()
+    if lost in done:
+        # Another job runs this interview now; a report or a goodbye from here would be a second voice.
+        log.warning("another job took this interview over; leaving", extra=log_extra)
+        await closer.leave_quietly()
+        return
     if ended in done:
         reason = runtime.director.end_reason or "complete"
     elif gone in done:
@@ -167,6 +202,15 @@ class _Closer:
             )
             self.ctx.shutdown(reason)
 
+    async def leave_quietly(self) -> None:
+        """Stop without a goodbye, a report or deleting the room: the interview goes on elsewhere."""
+        async with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            await self._close_session()
+            self.ctx.shutdown("taken over by another job")
+
     async def _close_session(self) -> None:
         with contextlib.suppress(Exception):
             await self.session.aclose()
@@ -194,6 +238,39 @@ class _Closer:
         with contextlib.suppress(Exception):
             handle = self.session.say(line, allow_interruptions=False)
             await asyncio.wait_for(_played(handle), budget)
+
+
+async def apologise(session: AgentSession[None], runtime: InterviewRuntime) -> None:
+    """The greeting of a taken-over interview: say what happened and where we were, then listen. Spoken
+    as is (not by the model), uninterruptible, and the guard opens after it exactly as after a greeting."""
+    question = where_we_were(runtime)
+    line = RESUME_LINE if question is None else f"{RESUME_LINE} {RESUME_QUESTION_LEAD} {question}"
+    handle = session.say(line, allow_interruptions=False)
+    await handle
+    runtime.agent_said(line)
+    runtime.guard.greeting_finished()
+    runtime.guard.agent_state_changed(session.agent_state)
+
+
+async def _keep_lease(store: Store, interview_id: str, job_id: str, taken_over: asyncio.Event) -> None:
+    """Renew this job's lease until the job ends; set `taken_over` if another job holds it now."""
+    while True:
+        await asyncio.sleep(LEASE_RENEW_SECONDS)
+        try:
+            held = await asyncio.to_thread(fleet.renew_lease, store, interview_id, job_id, LEASE_SECONDS)
+        except Exception:
+            # The database blinked: keep going; if the lease runs out meanwhile, a take-over ends this job.
+            log.exception("could not renew the lease of %s", interview_id)
+            continue
+        if not held:
+            taken_over.set()
+            return
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _played(handle: SpeechHandle) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from interviewer import __version__
+from interviewer.agent import compat
 
 
 class WorkerState(enum.StrEnum):
@@ -32,6 +33,7 @@ class HealthServer:
     active_interviews: Callable[[], int] = lambda: 0
     worker_id: Callable[[], str] = lambda: ""
     jobs: Callable[[], list[dict[str, object]]] = lambda: []
+    load: Callable[[], dict[str, object]] = lambda: {}
     _runner: web.AppRunner | None = field(default=None, init=False)
 
     async def start(self) -> int:
@@ -42,9 +44,9 @@ class HealthServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        if self.port == 0 and server is not None and server.sockets:  # type: ignore[attr-defined]
-            self.port = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        bound = compat.bound_port(site)
+        if self.port == 0 and bound is not None:
+            self.port = bound
         return self.port
 
     async def stop(self) -> None:
@@ -59,6 +61,7 @@ class HealthServer:
             "worker_id": self.worker_id(),
             "version": __version__,
             "jobs": self.jobs(),
+            "load": self.load(),
         }
 
     async def _healthz(self, _request: web.Request) -> web.Response:

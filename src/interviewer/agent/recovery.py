@@ -1,4 +1,4 @@
-"""Recovering dispatches that livekit-server dropped.
+"""Recovering dispatches that livekit-server dropped, and interviews whose job died.
 
 The dispatch in the candidate's token fires once, when the join creates the room. If no worker is registered
 at that moment (a deploy, a crash, a cold start), livekit-server logs "not dispatching agent job since no
@@ -6,25 +6,35 @@ worker is available" and never tries again: the candidate would wait alone forev
 worker looks, every few seconds, for interviews still `created` whose candidate is in the room with no agent
 and no live job, and dispatches one explicitly. Duplicates are harmless: the interview row can be claimed by
 exactly one job, and any other job leaves before it connects.
+
+An interview whose job died (its worker was killed, the process crashed) stops renewing its lease (see
+store/fleet.py). The candidate is still in the room, so a worker dispatches a fresh job, which takes the
+interview over from the store. If nobody can within `TAKEOVER_TIMEOUT_SECONDS` (no worker left, the candidate
+gone, or take-overs that keep failing), the interview is finished from what was saved, marked as cut short,
+and its room deleted: nothing stays `live`. The api runs that last step too, for when no worker is left.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from livekit import api as lkapi
 from sqlalchemy import select
 
+from interviewer.agent.resume import resume_runtime
 from interviewer.config import Settings
-from interviewer.rooms import DispatchMetadata, http_url
-from interviewer.store import Interview, InterviewStatus, Store
+from interviewer.rooms import DispatchMetadata, delete_room, http_url
+from interviewer.store import Interview, InterviewStatus, Store, fleet
 from interviewer.store.models import utcnow
 
 log = logging.getLogger("interviewer.recovery")
 
 LIVE_JOB_STATES = (lkapi.JobStatus.JS_PENDING, lkapi.JobStatus.JS_RUNNING)
+MAX_TAKEOVERS = 3  # an interview whose every job dies (a crash it causes) is finished, not retried forever
+CUT_SHORT_REASON = "cut short: the interview service lost the connection and could not resume"
+SWEEPER_JOB_ID = "finisher"
 
 
 def interviews_awaiting_agent(store: Store, max_age: timedelta) -> Sequence[Interview]:
@@ -43,11 +53,7 @@ async def recover_missed_dispatches(settings: Settings, store: Store) -> list[st
     if not waiting:
         return []
     dispatched: list[str] = []
-    async with lkapi.LiveKitAPI(
-        url=http_url(settings.livekit_url),
-        api_key=settings.livekit_api_key,
-        api_secret=settings.livekit_secret(),
-    ) as client:
+    async with _client(settings) as client:
         listed = await client.room.list_rooms(lkapi.ListRoomsRequest(names=[i.room for i in waiting]))
         open_rooms = {room.name for room in listed.rooms}
         for interview in waiting:
@@ -62,15 +68,94 @@ async def recover_missed_dispatches(settings: Settings, store: Store) -> list[st
                 continue
             if not any(p.identity == interview.candidate_uid for p in participants):
                 continue
-            metadata = DispatchMetadata(interview.id, interview.role, interview.candidate_uid)
-            await client.agent_dispatch.create_dispatch(
-                lkapi.CreateAgentDispatchRequest(
-                    agent_name=settings.agent_name, room=interview.room, metadata=metadata.to_json()
-                )
-            )
+            await _dispatch(client, settings, interview)
             log.warning("re-dispatched an agent to %s (the token's dispatch found no worker)", interview.room)
             dispatched.append(interview.room)
     return dispatched
+
+
+async def recover_orphaned_interviews(settings: Settings, store: Store) -> list[str]:
+    """Dispatch a fresh job to every live interview whose job died while its candidate waits in the room;
+    finish the ones nobody could take over in time. Returns the rooms dispatched to."""
+    orphans = fleet.orphaned_interviews(store)
+    if not orphans:
+        return []
+    dispatched: list[str] = []
+    async with _client(settings) as client:
+        for interview in orphans:
+            lease = fleet.lease_of(store, interview.id)
+            if lease is None:
+                continue
+            if lease.takeovers >= MAX_TAKEOVERS or _expired_for(lease.expires_at) > (
+                settings.takeover_timeout_seconds
+            ):
+                await finish_cut_short(settings, store, interview)
+                continue
+            if await _has_live_job(client, interview.room, settings.agent_name):
+                continue  # a take-over is already on its way
+            participants = await _participants(client, interview.room)
+            if participants is None or any(p.kind == lkapi.ParticipantInfo.Kind.AGENT for p in participants):
+                continue  # the room is gone (the timeout finishes it), or an agent is still in it
+            if not any(p.identity == interview.candidate_uid for p in participants):
+                continue  # the candidate may rejoin; if not, the timeout finishes it
+            await _dispatch(client, settings, interview)
+            log.warning("dispatched a job to take over %s, whose job died", interview.room)
+            dispatched.append(interview.room)
+    return dispatched
+
+
+async def finish_orphans_nobody_took(settings: Settings, store: Store) -> list[str]:
+    """The api's share: finish live interviews left without a job for longer than the take-over timeout
+    (when no worker is left to do it). Returns the interview ids finished."""
+    finished = []
+    for interview in fleet.orphaned_interviews(store, expired_for=settings.takeover_timeout_seconds):
+        if await finish_cut_short(settings, store, interview):
+            finished.append(interview.id)
+    return finished
+
+
+async def finish_cut_short(settings: Settings, store: Store, interview: Interview) -> bool:
+    """Score what was saved, store the report marked as cut short, and let the candidate go. Exactly one
+    caller wins (it takes the expired lease first). False if another did, or the job came back."""
+    if not fleet.take_over(store, interview.id, SWEEPER_JOB_ID, ttl=settings.takeover_timeout_seconds):
+        return False
+    runtime = resume_runtime(store, interview)
+    runtime.finish(CUT_SHORT_REASON)
+    log.warning("finished %s from its saved turns: nobody could take it over", interview.id)
+    try:
+        await delete_room(settings, interview.room)
+    except Exception:
+        log.exception("could not delete room %s", interview.room)
+    return True
+
+
+def _expired_for(expires_at: datetime) -> float:
+    aware = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
+    return (utcnow() - aware).total_seconds()
+
+
+def _client(settings: Settings) -> lkapi.LiveKitAPI:
+    return lkapi.LiveKitAPI(
+        url=http_url(settings.livekit_url),
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_secret(),
+    )
+
+
+async def _participants(client: lkapi.LiveKitAPI, room: str) -> list[lkapi.ParticipantInfo] | None:
+    listed = await client.room.list_rooms(lkapi.ListRoomsRequest(names=[room]))
+    if not listed.rooms:
+        return None
+    return list((await client.room.list_participants(lkapi.ListParticipantsRequest(room=room))).participants)
+
+
+async def _dispatch(client: lkapi.LiveKitAPI, settings: Settings, interview: Interview) -> None:
+    metadata = DispatchMetadata(interview.id, interview.role, interview.candidate_uid)
+    await client.agent_dispatch.create_dispatch(
+        lkapi.CreateAgentDispatchRequest(
+            agent_name=settings.agent_name, room=interview.room, metadata=metadata.to_json()
+        )
+    )
 
 
 async def _has_live_job(client: lkapi.LiveKitAPI, room: str, agent_name: str) -> bool:

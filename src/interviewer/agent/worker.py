@@ -15,23 +15,27 @@ import logging
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from livekit.agents import AgentServer, JobProcess
 
+from interviewer.agent import compat
 from interviewer.agent.entrypoint import CLOSE_SIGNAL, run_interview
 from interviewer.agent.health import HealthServer, WorkerState
-from interviewer.agent.recovery import recover_missed_dispatches
+from interviewer.agent.load import WorkerLoad
+from interviewer.agent.recovery import recover_missed_dispatches, recover_orphaned_interviews
 from interviewer.config import Settings, get_settings
 from interviewer.logs import configure_logging
 from interviewer.parent_death import die_with_parent
 from interviewer.rooms import delete_room
-from interviewer.store import Store
+from interviewer.store import InterviewStatus, Store, fleet
 from interviewer.voice.engine import prewarm_speech
 
 log = logging.getLogger("interviewer.worker")
 
-RECOVERY_INTERVAL_SECONDS = 2.0
+RECOVERY_INTERVAL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 2.0
 FORCED_ROOM_DELETE_TIMEOUT = 3.0
 JOB_NICENESS = 5
 EXIT_FORCED = 1  # not a clean drain: the interviews cut off by the second signal were not scored
@@ -53,21 +57,23 @@ def prewarm(proc: JobProcess) -> None:
     prewarm_speech(settings, proc.userdata)
 
 
-def build_server(settings: Settings) -> AgentServer:
+def build_server(settings: Settings, load: WorkerLoad) -> AgentServer:
+    capacity = settings.max_interviews_per_worker
     server = AgentServer(
         ws_url=settings.livekit_url,
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_secret(),
         setup_fnc=prewarm,
         drain_timeout=settings.drain_timeout_seconds,
-        num_idle_processes=1,
+        # One warm process per free slot: a burst of candidates joining in the same second each finds a
+        # process ready, and livekit's estimate of a not-yet-launched job (threshold / idle processes)
+        # lets it promise every free slot at once instead of one slot per process start.
+        num_idle_processes=capacity,
         initialize_process_timeout=90.0,
         shutdown_process_timeout=15.0,
         host="127.0.0.1",
         port=0,  # livekit's own health server: ours (HealthServer) is the one probes use
-        # Capacity is counted in interviews, not CPU: a CPU spike while a job process loads its models
-        # would otherwise mark the worker full and leave a candidate waiting for an agent.
-        load_fnc=lambda agent_server: len(agent_server.active_jobs) / settings.max_interviews_per_worker,
+        load_fnc=lambda agent_server: load.reading(len(agent_server.active_jobs)).load,
         load_threshold=1.0,
         preload_modules=FORKSERVER_PRELOAD,
     )
@@ -76,13 +82,12 @@ def build_server(settings: Settings) -> AgentServer:
 
 
 def _state(server: AgentServer, draining: bool) -> WorkerState:
-    # AgentServer has no public "registered" flag; these private fields are read-only here and checked
-    # against the pinned livekit-agents 1.8.9.
     if draining or server.draining:
         return WorkerState.draining
-    if getattr(server, "_connection_failed", False) or getattr(server, "_closed", True):
-        return WorkerState.connecting if not getattr(server, "_closed", True) else WorkerState.starting
-    if server.id == "unregistered" or getattr(server, "_connecting", True):
+    connection = compat.connection(server)
+    if connection is compat.Connection.starting:
+        return WorkerState.starting
+    if connection is compat.Connection.connecting:
         return WorkerState.connecting
     return WorkerState.ready
 
@@ -90,14 +95,21 @@ def _state(server: AgentServer, draining: bool) -> WorkerState:
 async def serve(settings: Settings) -> int:
     host, port = settings.listen_address("127.0.0.1", settings.agent_health_port)
     draining = False
-    server = build_server(settings)
+    load = WorkerLoad(
+        settings.max_interviews_per_worker,
+        reply_budget=settings.reply_budget_seconds,
+        cpu_full=settings.cpu_full_fraction,
+    )
+    load.start()  # before the forkserver starts: job processes inherit the socket's name
+    server = build_server(settings, load)
     health = HealthServer(
         host=host,
         port=port,
         state=lambda: _state(server, draining),
         active_interviews=lambda: len(server.active_jobs),
         worker_id=lambda: server.id,
-        jobs=lambda: _jobs(server),
+        jobs=lambda: [asdict(job) for job in compat.job_processes(server)],
+        load=lambda: asdict(load.reading(len(server.active_jobs))),
     )
     bound = await health.start()
     log.info("health server on port %d", bound)
@@ -124,6 +136,7 @@ async def serve(settings: Settings) -> int:
     server.on("worker_started", lambda: _watch_crashed_jobs(server, settings))
     run = asyncio.create_task(server.run(devmode=False, unregistered=False))
     recovery = asyncio.create_task(_recover_dispatches(settings, lambda: _state(server, draining)))
+    beats = asyncio.create_task(_heartbeat(settings, server, load, lambda: _state(server, draining)))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)
     code = 0
@@ -139,6 +152,10 @@ async def serve(settings: Settings) -> int:
         await health.stop()
         stopper.cancel()
         recovery.cancel()
+        beats.cancel()
+        with contextlib.suppress(BaseException):
+            await beats
+        load.stop()
         if not run.done():
             run.cancel()
             with contextlib.suppress(BaseException):
@@ -146,51 +163,38 @@ async def serve(settings: Settings) -> int:
     return code
 
 
-def _running(server: AgentServer) -> list[Any]:
-    pool = getattr(server, "_proc_pool", None)
-    return [p for p in list(getattr(pool, "processes", [])) if getattr(p, "running_job", None) is not None]
-
-
-def _jobs(server: AgentServer) -> list[dict[str, object]]:
-    """The live job processes (pid, job id, room) for the health body: what an operator needs to find one."""
-    return [
-        {"pid": p.pid, "job_id": p.running_job.job.id, "room": p.running_job.job.room.name}
-        for p in _running(server)
-    ]
-
-
 _background: set[asyncio.Task[Any]] = set()
 
 
 def _watch_crashed_jobs(server: AgentServer, settings: Settings) -> None:
-    """A job process that dies without closing its interview (killed, OOM, segfault) cannot delete its room:
-    the candidate would sit in a silent room until they leave. The parent notices and deletes it, so the
-    candidate is disconnected at once (the web client shows the end). The transcript is already stored turn
-    by turn. A clean exit (code 0) deleted its own room; deleting twice would be harmless anyway."""
-    pool = getattr(server, "_proc_pool", None)
-    if pool is None:
-        return
+    """A job process that dies without closing its interview (killed, OOM, segfault) stops renewing its
+    lease; rather than wait for the lease to run out, expire it now, so that the next recovery pass hands
+    the interview to a fresh job at once (see recovery.py). The candidate is still in the room and every
+    turn is stored. A clean exit (code 0) closed its own interview."""
+    store = Store(settings.resolved_database_url)
 
-    def on_closed(proc: Any) -> None:
-        info = getattr(proc, "running_job", None)
-        if info is None or proc.exitcode == 0:
+    def on_closed(process: compat.JobProcess) -> None:
+        if process.exitcode == 0:
             return
-        room = info.job.room.name
         log.warning(
-            "job process %s for room %s died (exit %s); deleting the room", proc.pid, room, proc.exitcode
+            "job process %s for room %s died (exit %s); its interview will be taken over",
+            process.pid,
+            process.room,
+            process.exitcode,
         )
-        task = asyncio.get_running_loop().create_task(_delete_room_quietly(settings, room))
+        task = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(_expire_lease_of_room, store, process.room)
+        )
         _background.add(task)
         task.add_done_callback(_background.discard)
 
-    pool.on("process_closed", on_closed)
+    compat.on_job_process_closed(server, on_closed)
 
 
-async def _delete_room_quietly(settings: Settings, room: str) -> None:
-    try:
-        await delete_room(settings, room)
-    except Exception:
-        log.exception("could not delete room %s of a crashed job", room)
+def _expire_lease_of_room(store: Store, room: str) -> None:
+    interview = store.interview_in_room(room)
+    if interview is not None and interview.status is InterviewStatus.live:
+        fleet.expire_lease(store, interview.id)
 
 
 async def _recover_dispatches(settings: Settings, state: Callable[[], WorkerState]) -> None:
@@ -201,10 +205,43 @@ async def _recover_dispatches(settings: Settings, state: Callable[[], WorkerStat
             if state() is WorkerState.ready:
                 try:
                     await recover_missed_dispatches(settings, store)
+                    await recover_orphaned_interviews(settings, store)
                 except Exception:
                     log.exception("dispatch recovery failed; will retry")
             await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
     finally:
+        store.close()
+
+
+async def _heartbeat(
+    settings: Settings, server: AgentServer, load: WorkerLoad, state: Callable[[], WorkerState]
+) -> None:
+    """Tell the store, every few seconds, what this worker can take: the api says "busy" to a candidate
+    when no fresh worker has room, instead of sending them into a silent room."""
+    store = Store(settings.resolved_database_url)
+    worker_id = ""
+    try:
+        while True:
+            if state() in (WorkerState.ready, WorkerState.draining) and server.id != "unregistered":
+                worker_id = server.id
+                reading = load.reading(len(server.active_jobs))
+                try:
+                    await asyncio.to_thread(
+                        fleet.beat,
+                        store,
+                        worker_id,
+                        capacity=reading.capacity,
+                        active=reading.active,
+                        load=reading.load,
+                        accepting=state() is WorkerState.ready and reading.load < 1.0,
+                    )
+                except Exception:
+                    log.exception("heartbeat failed; will retry")
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+    finally:
+        if worker_id:
+            with contextlib.suppress(Exception):
+                fleet.forget_worker(store, worker_id)
         store.close()
 
 
@@ -217,7 +254,7 @@ async def _drain(server: AgentServer, settings: Settings) -> None:
         await drained  # the jobs end themselves: closing line, report, room deleted
     except TimeoutError:
         log.warning("drain timed out after %ds; stopping the remaining jobs", timeout)
-        await asyncio.gather(*(proc.aclose() for proc in _running(server)), return_exceptions=True)
+        await compat.close_job_processes(server)
     finally:
         drained.cancel()
 
@@ -229,18 +266,16 @@ def _ask_jobs_to_close(server: AgentServer) -> None:
     callback runs, so a drained interview would lose its closing line and wait 15 s for nothing. The signal
     lets the job end the interview itself, at once and politely.
     """
-    for proc in _running(server):
-        pid = getattr(proc, "pid", None)
-        if pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, CLOSE_SIGNAL)
+    for process in compat.job_processes(server):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, CLOSE_SIGNAL)
 
 
 async def _force(server: AgentServer, settings: Settings) -> None:
     """The second signal: no closing lines and no reports, but nobody is left in a silent room. Delete the
     live interviews' rooms (the candidates are let go at once), then exit: the forkserver and the job
     processes die with this process (PDEATHSIG, see orphans.py), and every turn is already stored."""
-    rooms = [proc.running_job.job.room.name for proc in _running(server)]
+    rooms = [process.room for process in compat.job_processes(server)]
     with contextlib.suppress(Exception):
         await asyncio.wait_for(
             asyncio.gather(*(delete_room(settings, room) for room in rooms), return_exceptions=True),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from interviewer.agent.recovery import finish_orphans_nobody_took
 from interviewer.api.deps import Services
 from interviewer.api.problems import install_problem_handlers, install_problem_openapi
 from interviewer.api.ratelimit import BodySizeLimit, RateLimiter
@@ -18,11 +22,35 @@ from interviewer.store import Store
 log = logging.getLogger(__name__)
 
 READ_BUDGET_FACTOR = 10  # reads (status polling) get ten times the write budget
+ORPHAN_SWEEP_SECONDS = 5.0
+
+
+async def _finish_orphans(settings: Settings, store: Store) -> None:
+    """Every api instance finishes interviews whose job died and that no worker took over in time: with
+    no worker left, nobody else would, and they would stay `live` for good (see agent/recovery.py)."""
+    while True:
+        await asyncio.sleep(ORPHAN_SWEEP_SECONDS)
+        try:
+            await finish_orphans_nobody_took(settings, store)
+        except Exception:
+            log.exception("finishing orphaned interviews failed; will retry")
 
 
 def create_app(settings: Settings, store: Store, verifier: IdentityVerifier) -> FastAPI:
     """The api: identity-verified interview credentials, problem+json errors, the web client at /."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_finish_orphans(settings, store))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Interviewer API",
         version="1.0.0",
         description=(

@@ -45,6 +45,12 @@ class RateLimitProblem(Problem):
     retry_after: int
 
 
+class BusyProblem(Problem):
+    """Every interviewer is busy: try again after `retry_after` seconds (also the Retry-After header)."""
+
+    retry_after: int
+
+
 class ProblemError(Exception):
     """Raise anywhere in a request to answer with a problem document."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from interviewer.api.models import (
     RoleOut,
 )
 from interviewer.api.problems import (
+    BusyProblem,
     ConflictProblem,
     Problem,
     ProblemError,
@@ -46,7 +48,7 @@ from interviewer.interview.plans import (
     load_role,
     plan_from_job_description,
 )
-from interviewer.store import ActiveInterviewExists, Interview, InterviewStatus
+from interviewer.store import ActiveInterviewExists, Interview, InterviewStatus, fleet
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +144,43 @@ def _credentials(
     )
 
 
+# A worker beats every few seconds; one that missed several is gone. An interview handed out and not yet
+# claimed holds a slot this long (the candidate is joining).
+WORKER_FRESH_SECONDS = 8.0
+PENDING_CLAIM_SECONDS = 30.0
+_admission = threading.Lock()  # check-then-open, so a burst on one instance cannot overbook the fleet
+
+
+def _admit(svc: Services) -> None:
+    """Refuse with 503 + Retry-After when every registered worker is full: a clear "busy" beats a silent
+    room. With no worker registered at all the interview is admitted: a worker may be starting (a cold start
+    or a deploy), and its dispatch recovery picks the candidate up."""
+    fleet_now = fleet.capacity(svc.store, fresh_for=WORKER_FRESH_SECONDS, pending_for=PENDING_CLAIM_SECONDS)
+    if fleet_now.known and fleet_now.free <= 0:
+        retry = svc.settings.busy_retry_after_seconds
+        raise ProblemError(
+            503,
+            "busy",
+            "Every interviewer is busy",
+            f"all {fleet_now.workers} interview workers are full; please try again in {retry} seconds",
+            headers={"Retry-After": str(retry)},
+            retry_after=retry,
+        )
+
+
 def _create(identity: Identity, svc: Services, body: CreateInterviewRequest) -> InterviewCredentials:
     plan = _plan(body)
+    with _admission:
+        _admit(svc)
+        interview = _open(identity, svc, body, plan)
+    credentials = _credentials(svc, interview, identity, dispatch=True)
+    log.info("interview %s created for uid %s (role %s)", interview.id, identity.uid, plan.id)
+    return credentials
+
+
+def _open(identity: Identity, svc: Services, body: CreateInterviewRequest, plan: RolePlan) -> Interview:
     try:
-        interview = svc.store.open_interview(
+        return svc.store.open_interview(
             candidate_uid=identity.uid,
             name=identity.name,
             email=identity.email,
@@ -163,16 +198,23 @@ def _create(identity: Identity, svc: Services, body: CreateInterviewRequest) -> 
             "end it (POST /v1/interviews/{id}/end) or rejoin it before starting another",
             active_interview_id=active.interview_id,
         ) from None
-    credentials = _credentials(svc, interview, identity, dispatch=True)
-    log.info("interview %s created for uid %s (role %s)", interview.id, identity.uid, plan.id)
-    return credentials
 
 
 @interviews.post(
     "",
     status_code=201,
     response_model=InterviewCredentials,
-    responses={**AUTH_RESPONSES, **TOO_LARGE, 409: problem_doc(ConflictProblem, "One is already active.")},
+    responses={
+        **AUTH_RESPONSES,
+        **TOO_LARGE,
+        409: problem_doc(ConflictProblem, "One is already active."),
+        503: problem_doc(
+            BusyProblem,
+            "Every interviewer is busy (Retry-After says when to try again), or the identity provider "
+            "could not be reached.",
+            **{"Retry-After": "Seconds to wait."},
+        ),
+    },
     summary="Start an interview: a LiveKit token whose join creates the room and dispatches the agent.",
 )
 async def create_interview(

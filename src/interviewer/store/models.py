@@ -118,3 +118,30 @@ class Report(Base):
     markdown: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InterviewLease(Base):
+    """Which job runs a live interview, for how much longer unless it renews. A job that dies stops
+    renewing; once the lease has expired, another job may take the interview over (atomically: the
+    expiry is part of the UPDATE's condition)."""
+
+    __tablename__ = "interview_leases"
+
+    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id"), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    takeovers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkerBeat(Base):
+    """A worker's last heartbeat: its capacity and whether it takes new interviews. The api admits a
+    candidate only while some fresh worker has room."""
+
+    __tablename__ = "worker_beats"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    active: Mapped[int] = mapped_column(Integer)
+    load: Mapped[float] = mapped_column()
+    accepting: Mapped[bool] = mapped_column()
+    renewed_at: Mapped[datetime] = mapped_column(default=utcnow)

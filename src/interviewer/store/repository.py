@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from interviewer.store.models import (
     Base,
     Candidate,
     Interview,
+    InterviewLease,
     InterviewStatus,
     Report,
     Score,
@@ -28,6 +29,9 @@ from interviewer.store.models import (
     Turn,
     utcnow,
 )
+
+# A holder that never renews (text mode runs in one process with its candidate) must not look abandoned.
+UNRENEWED_LEASE_SECONDS = 6 * 3600.0
 
 
 class ActiveInterviewExists(Exception):
@@ -185,6 +189,10 @@ class Store:
         with self.session() as s:
             return s.get(Interview, interview_id)
 
+    def interview_in_room(self, room: str) -> Interview | None:
+        with self.session() as s:
+            return s.scalar(select(Interview).where(Interview.room == room))
+
     def list_interviews(self, candidate_uid: str, limit: int = 100) -> Sequence[Interview]:
         with self.session() as s:
             return s.scalars(
@@ -194,15 +202,28 @@ class Store:
                 .limit(limit)
             ).all()
 
-    def claim_interview(self, interview_id: str, job_id: str) -> bool:
-        """Atomically move `created → live` for this job. False if another job had it or it is over."""
+    def claim_interview(
+        self, interview_id: str, job_id: str, *, lease_seconds: float = UNRENEWED_LEASE_SECONDS
+    ) -> bool:
+        """Atomically move `created → live` for this job, with its first lease (see fleet.py). False if
+        another job had it or it is over."""
         with self.session() as s:
             result = s.execute(
                 update(Interview)
                 .where(Interview.id == interview_id, Interview.status == InterviewStatus.created)
                 .values(status=InterviewStatus.live, agent_job_id=job_id, started_at=utcnow())
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return False
+            s.merge(
+                InterviewLease(
+                    interview_id=interview_id,
+                    job_id=job_id,
+                    expires_at=utcnow() + timedelta(seconds=lease_seconds),
+                    takeovers=0,
+                )
+            )
+            return True
 
     def end_interview(self, interview_id: str, status: InterviewStatus, reason: str) -> bool:
         """Close an active interview. False if it was already over."""

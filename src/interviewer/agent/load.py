@@ -1,0 +1,150 @@
+"""The load a worker reports to LiveKit: real headroom, not only a count of interviews.
+
+LiveKit offers a new interview to a worker only while its load is below the threshold, and balances
+interviews across workers by load. Counting interviews alone lets a saturated worker keep accepting
+while everyone's replies slow down, so the load is the highest of three pressures:
+- interviews: running / capacity;
+- CPU: the machine's (or cgroup's) CPU use, smoothed, once it passes `cpu_full`;
+- replies: the recent reply latency (p95 over a window) against the budget a candidate tolerates.
+An idle worker always takes its first interview (a CPU spike while it loads models is not a reason to
+refuse one). Job processes report each reply's latency to their worker over a Unix datagram socket in
+the abstract namespace (no file to clean up), named in the environment before the forkserver starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from livekit.agents import AgentSession, ConversationItemAddedEvent
+from livekit.agents.utils import hw
+
+log = logging.getLogger(__name__)
+
+LOAD_SOCKET_ENV = "INTERVIEWER_LOAD_SOCKET"
+REPLY_WINDOW_SECONDS = 60.0
+MIN_REPLIES_FOR_P95 = 5
+CPU_SAMPLE_SECONDS = 1.0
+CPU_SMOOTHING = 0.3  # weight of the newest sample: a few seconds of memory, no single spike decides
+
+
+@dataclass(frozen=True)
+class LoadReading:
+    active: int
+    capacity: int
+    cpu: float  # 0..1, smoothed
+    reply_p95: float | None  # seconds, over the window; None with too few replies
+    load: float  # what LiveKit is told, 0..1 (1 = full)
+    limited_by: str  # "interviews" | "cpu" | "replies"
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+class WorkerLoad:
+    def __init__(self, capacity: int, *, reply_budget: float, cpu_full: float) -> None:
+        self.capacity = max(1, capacity)
+        self.reply_budget = reply_budget
+        self.cpu_full = cpu_full
+        self.socket_name = f"interviewer-load-{os.getpid()}-{id(self):x}"
+        self._cpu = 0.0
+        self._replies: deque[tuple[float, float]] = deque(maxlen=1000)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._socket: socket.socket | None = None
+
+    def start(self) -> None:
+        """Bind the reply socket and start sampling the CPU; export the socket name to job processes."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind("\0" + self.socket_name)
+        sock.settimeout(0.5)
+        self._socket = sock
+        os.environ[LOAD_SOCKET_ENV] = self.socket_name
+        for target in (self._sample_cpu, self._receive_replies):
+            thread = threading.Thread(target=target, name=f"load-{target.__name__}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=3)
+        if self._socket is not None:
+            self._socket.close()
+
+    def reply_heard(self, seconds: float, at: float | None = None) -> None:
+        with self._lock:
+            self._replies.append((at if at is not None else time.monotonic(), seconds))
+
+    def reading(self, active: int) -> LoadReading:
+        now = time.monotonic()
+        with self._lock:
+            recent = [s for at, s in self._replies if now - at <= REPLY_WINDOW_SECONDS]
+            cpu = self._cpu
+        p95 = _p95(recent) if len(recent) >= MIN_REPLIES_FOR_P95 else None
+        pressures = {"interviews": active / self.capacity}
+        if active > 0:
+            pressures["cpu"] = 1.0 if cpu >= self.cpu_full else 0.0
+            pressures["replies"] = 1.0 if p95 is not None and p95 > self.reply_budget else 0.0
+        limited_by = max(pressures, key=lambda name: pressures[name])
+        return LoadReading(
+            active=active,
+            capacity=self.capacity,
+            cpu=cpu,
+            reply_p95=p95,
+            load=min(1.0, pressures[limited_by]),
+            limited_by=limited_by,
+        )
+
+    def _sample_cpu(self) -> None:
+        monitor = hw.get_cpu_monitor()
+        while not self._stop.is_set():
+            sample = monitor.cpu_percent(interval=CPU_SAMPLE_SECONDS)  # blocks for the interval
+            with self._lock:
+                self._cpu = (1 - CPU_SMOOTHING) * self._cpu + CPU_SMOOTHING * sample
+
+    def _receive_replies(self) -> None:
+        assert self._socket is not None
+        while not self._stop.is_set():
+            try:
+                data = self._socket.recv(512)
+            except (TimeoutError, OSError):
+                continue
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                self.reply_heard(float(json.loads(data)["reply_s"]))
+
+
+def _send_reply_latency(seconds: float) -> None:
+    name = os.environ.get(LOAD_SOCKET_ENV)
+    if not name:
+        return  # not under a worker (text mode, tests)
+    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.sendto(json.dumps({"reply_s": seconds}).encode(), "\0" + name)
+
+
+def report_reply_latencies(session: AgentSession[None]) -> None:
+    """In a job process: tell the worker how long each reply took (end of the candidate's speech to the
+    first audio of the reply, as livekit measures it)."""
+
+    def on_item(event: ConversationItemAddedEvent) -> None:
+        item = event.item
+        if item.type != "message" or item.role != "assistant":
+            return
+        latency = item.metrics.get("e2e_latency")
+        if isinstance(latency, float) and latency > 0:
+            # A datagram to a local socket never blocks for long; still keep it off the audio path.
+            with contextlib.suppress(RuntimeError):
+                asyncio.get_running_loop().run_in_executor(None, _send_reply_latency, latency)
+
+    session.on("conversation_item_added", on_item)

@@ -1,0 +1,138 @@
+"""The fleet's shared state in the database: interview leases and worker heartbeats.
+
+Leases are how an interview survives its worker: the job that runs it renews a short lease; when the job
+dies, the lease runs out and another job takes the interview over, with everything said so far already in
+the store. Heartbeats are how the api knows whether anybody can take one more candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from interviewer.store.models import Interview, InterviewLease, InterviewStatus, WorkerBeat, utcnow
+from interviewer.store.repository import Store
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What the fleet can take right now, as the api sees it."""
+
+    workers: int  # fresh heartbeats, accepting or not
+    free: int  # interviews that can still start at once
+    pending: int  # interviews handed out but not yet claimed by an agent
+
+    @property
+    def known(self) -> bool:
+        return self.workers > 0
+
+
+def renew_lease(store: Store, interview_id: str, job_id: str, ttl: float) -> bool:
+    """Extend this job's lease. False if another job has taken the interview over: stop at once."""
+    with store.session() as s:
+        result = s.execute(
+            update(InterviewLease)
+            .where(InterviewLease.interview_id == interview_id, InterviewLease.job_id == job_id)
+            .values(expires_at=utcnow() + timedelta(seconds=ttl))
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def expire_lease(store: Store, interview_id: str) -> None:
+    """Its job is known dead (the worker saw it exit): no need to wait for the lease to run out."""
+    with store.session() as s:
+        s.execute(
+            update(InterviewLease)
+            .where(InterviewLease.interview_id == interview_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+def take_over(store: Store, interview_id: str, job_id: str, ttl: float) -> bool:
+    """Atomically take a live interview whose lease has expired. False if its job is alive or another
+    job won."""
+    now = utcnow()
+    with store.session() as s:
+        result = s.execute(
+            update(InterviewLease)
+            .where(InterviewLease.interview_id == interview_id, InterviewLease.expires_at < now)
+            .values(
+                job_id=job_id,
+                expires_at=now + timedelta(seconds=ttl),
+                takeovers=InterviewLease.takeovers + 1,
+            )
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        s.execute(update(Interview).where(Interview.id == interview_id).values(agent_job_id=job_id))
+        return True
+
+
+def lease_of(store: Store, interview_id: str) -> InterviewLease | None:
+    with store.session() as s:
+        return s.get(InterviewLease, interview_id)
+
+
+def orphaned_interviews(store: Store, *, expired_for: float = 0.0) -> Sequence[Interview]:
+    """Live interviews whose job stopped renewing at least `expired_for` seconds ago."""
+    cutoff = utcnow() - timedelta(seconds=expired_for)
+    with store.session() as s:
+        return s.scalars(
+            select(Interview)
+            .join(InterviewLease, InterviewLease.interview_id == Interview.id)
+            .where(Interview.status == InterviewStatus.live, InterviewLease.expires_at < cutoff)
+        ).all()
+
+
+# -- workers --------------------------------------------------------------------------------------------
+
+
+def beat(store: Store, worker_id: str, *, capacity: int, active: int, load: float, accepting: bool) -> None:
+    values = {"capacity": capacity, "active": active, "load": load, "accepting": accepting}
+    with store.session() as s:
+        updated = s.execute(
+            update(WorkerBeat).where(WorkerBeat.worker_id == worker_id).values(renewed_at=utcnow(), **values)
+        )
+        if not updated.rowcount:  # type: ignore[attr-defined]
+            # No race on the insert: one worker beats from one task.
+            s.add(WorkerBeat(worker_id=worker_id, renewed_at=utcnow(), **values))
+
+
+def forget_worker(store: Store, worker_id: str) -> None:
+    with store.session() as s:
+        s.execute(delete(WorkerBeat).where(WorkerBeat.worker_id == worker_id))
+
+
+def capacity(store: Store, *, fresh_for: float, pending_for: float, now: datetime | None = None) -> Capacity:
+    now = now or utcnow()
+    with store.session() as s:
+        beats = s.scalars(
+            select(WorkerBeat).where(WorkerBeat.renewed_at >= now - timedelta(seconds=fresh_for))
+        ).all()
+        pending = (
+            s.scalar(
+                select(func.count()).where(
+                    Interview.status == InterviewStatus.created,
+                    Interview.created_at >= now - timedelta(seconds=pending_for),
+                )
+            )
+            or 0
+        )
+    room = sum(max(0, b.capacity - b.active) for b in beats if b.accepting)
+    return Capacity(workers=len(beats), free=room - pending, pending=pending)
+
+
+__all__ = [
+    "Capacity",
+    "beat",
+    "capacity",
+    "expire_lease",
+    "forget_worker",
+    "lease_of",
+    "orphaned_interviews",
+    "renew_lease",
+    "take_over",
+]
