@@ -16,9 +16,11 @@ from typing import Any
 
 from livekit.agents import AgentSession, ConversationItemAddedEvent
 
+from interviewer.agent.attention import on_silence
 from interviewer.agent.interviewer import InterviewerAgent
 from interviewer.agent.runtime import InterviewRuntime
 from interviewer.agent.wiring import greet, wire_session
+from interviewer.interview.director import SILENCE_PROMPT_SECONDS
 from interviewer.interview.plans import RolePlan
 from interviewer.store import InterviewStatus, Store
 from interviewer.voice.offline.llm import InterviewerVoice, OfflineInterviewerLLM
@@ -26,6 +28,7 @@ from interviewer.voice.offline.llm import InterviewerVoice, OfflineInterviewerLL
 REHEARSAL_UID = "local-rehearsal"
 WORDS_PER_SECOND = 2.5  # conversational speech, used by the simulated clock
 GREETING_GUARD_TIMEOUT = 10.0
+SILENCE = "(silence)"  # a line of an answers file where the candidate says nothing
 
 
 @dataclass
@@ -92,7 +95,12 @@ async def rehearse(
         async for answer in answers:
             if runtime.ended.is_set():
                 break
-            if answer.strip():
+            if answer.strip() == SILENCE:
+                # A scripted silence: the candidate says nothing for as long as the Director waits.
+                if isinstance(simulated, SimulatedClock):
+                    simulated.now += SILENCE_PROMPT_SECONDS
+                await on_silence(session, runtime, SILENCE_PROMPT_SECONDS)
+            elif answer.strip():
                 await session.run(user_input=answer)
         if not runtime.ended.is_set():
             runtime.finish("the candidate left")
@@ -103,6 +111,7 @@ async def rehearse(
 
 
 async def lines_from_file(path: Path) -> AsyncIterator[str]:
+    """One candidate turn a line; `(silence)` for a turn where they say nothing; `#` starts a comment."""
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             yield line.strip()

@@ -72,7 +72,7 @@ def test_tools_work_once_open_and_reject_wrong_question(runtime: InterviewRuntim
     runtime.guard.greeting_finished()
     runtime.guard.agent_state_changed("listening")
     step = runtime.next_question()
-    assert step["question_id"] == "warmup-intro"
+    assert step.question_id == "warmup-intro"
     with pytest.raises(ToolRefused, match="not answered"):
         runtime.record_answer("warmup-intro", "nothing yet", 3)
     runtime.candidate_said("I build payment systems in Go.")

@@ -31,6 +31,7 @@ from interviewer.agent.runtime import InterviewRuntime
 from interviewer.agent.wiring import greet, wire_session
 from interviewer.config import Settings, get_settings
 from interviewer.interview.plans import RolePlan
+from interviewer.interview.wording import DRAIN_LINE, STOP_LINE
 from interviewer.rooms import DispatchMetadata, delete_room
 from interviewer.store import InterviewStatus, Store, fleet
 from interviewer.voice.engine import build_session
@@ -44,8 +45,6 @@ GOODBYE_PLAYOUT_TIMEOUT = 20.0
 # After a drain's closing line: score and store the report, delete the room, let the job process and then the
 # worker exit. Measured under 2.5 s with 4 interviews on 2 cores; the rest of the drain timeout is the line's.
 DRAIN_CLOSE_RESERVE = 3.0
-STOP_LINE = "We have to stop here. Thank you for your time; your scorecard will be ready shortly."
-DRAIN_LINE = "I'm sorry, we have to stop here. Everything you said is saved."
 CLOSE_SIGNAL = signal.SIGUSR1  # the worker's drain asks the job to close the interview now
 RESUME_LINE = "I'm sorry, we lost the connection for a moment. Everything you said is saved."
 RESUME_QUESTION_LEAD = "You were telling me about this:"

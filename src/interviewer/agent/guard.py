@@ -10,19 +10,44 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-REFUSAL_MESSAGE = (
-    "Refused: the interview has not started yet. Finish the greeting and wait for the candidate to "
-    "speak; do not call any tool until then."
-)
+from pydantic import BaseModel, ConfigDict
+
+from interviewer.interview.wording import GUARD_REFUSAL
 
 
-class GuardClosed(Exception):
+class RefusalReason(StrEnum):
+    guard_closed = "guard_closed"  # the greeting has not finished: wait for the candidate
+    wrong_question = "wrong_question"
+    no_answer_yet = "no_answer_yet"
+    invalid_argument = "invalid_argument"
+
+
+class ToolRefusal(BaseModel):
+    """What a refused tool returns to the model, as JSON: recognised by `reason`, never by its wording."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    refused: bool = True
+    reason: RefusalReason
+    message: str
+
+
+class Refused(Exception):
+    """A tool call that changed nothing; `refusal` is what the model is told."""
+
+    def __init__(self, reason: RefusalReason, message: str) -> None:
+        super().__init__(message)
+        self.refusal = ToolRefusal(reason=reason, message=message)
+
+
+class GuardClosed(Refused):
     """A tool was called while the guard is closed. Nothing was done."""
 
     def __init__(self, tool: str) -> None:
-        super().__init__(REFUSAL_MESSAGE)
+        super().__init__(RefusalReason.guard_closed, GUARD_REFUSAL)
         self.tool = tool
 
 

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 from livekit.agents import Agent, RunContext, ToolError, function_tool
+from pydantic import BaseModel
 
-from interviewer.agent.guard import GuardClosed
-from interviewer.agent.runtime import InterviewRuntime, ToolRefused
+from interviewer.agent.guard import Refused
+from interviewer.agent.runtime import InterviewRuntime
 from interviewer.interview.plans import RolePlan
+from interviewer.interview.wording import interviewer_instructions
 
 
 def instructions_for(plan: RolePlan, duration_minutes: int) -> str:
-    competencies = ", ".join(c.name for c in plan.competencies)
-    return (
-        f"You are an experienced hiring manager interviewing a candidate for the role of {plan.title}, out "
-        f"loud, in a {duration_minutes}-minute interview covering: {competencies}.\n"
-        "Start with a short, warm greeting: introduce yourself, say how long the interview takes and that "
-        "they can ask questions at the end. Do not call any tool during the greeting.\n"
-        "After the candidate replies, call next_question and ask what it returns in natural spoken words. "
-        "When the candidate has answered, call record_answer with the question_id you were given, a short "
-        "summary and a 1-5 score against the role's bar, then call next_question again. Never invent "
-        "questions of your own and never repeat one. Keep your own turns short: one or two sentences, then "
-        "the question. When next_question says to close, thank the candidate, say goodbye and call "
-        "end_interview. If a tool is refused, wait for the candidate and try again later."
-    )
+    return interviewer_instructions(plan.title, duration_minutes, [c.name for c in plan.competencies])
 
 
 class InterviewerAgent(Agent):
@@ -40,7 +28,7 @@ class InterviewerAgent(Agent):
     async def next_question(self, context: RunContext[None]) -> str:
         """Ask the interview plan what to say next: a question, a follow-up, or that it is time to close.
 
-        Returns JSON with `kind`, `question_id` and the `text` to ask in your own words.
+        Returns JSON: `kind`, `question_id`, the line to `say` and `instructions` for this step.
         """
         return _call(self.runtime.next_question)
 
@@ -67,8 +55,9 @@ class InterviewerAgent(Agent):
         return _call(lambda: self.runtime.end_interview(reason))
 
 
-def _call(tool: Callable[[], dict[str, Any]]) -> str:
+def _call(tool: Callable[[], BaseModel]) -> str:
     try:
-        return json.dumps(tool())
-    except (GuardClosed, ToolRefused) as refusal:
-        raise ToolError(str(refusal)) from None
+        return tool().model_dump_json(exclude_none=True)
+    except Refused as refused:
+        # The model (and the offline interviewer) read the refusal's `reason`, never its wording.
+        raise ToolError(refused.refusal.model_dump_json()) from None

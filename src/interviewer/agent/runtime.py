@@ -14,19 +14,41 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from interviewer.agent.guard import GreetingGuard
-from interviewer.interview.analysis import analyse_answer
-from interviewer.interview.director import Director, Phase, Step, StepKind
+from pydantic import BaseModel, ConfigDict
+
+from interviewer.agent.guard import GreetingGuard, RefusalReason, Refused
+from interviewer.interview.director import Answer, Director, Phase, Step
+from interviewer.interview.intents import Intent, classify
 from interviewer.interview.plans import RolePlan
 from interviewer.interview.report import TranscriptLine, build_report, report_html, report_markdown
 from interviewer.interview.scoring import score_interview
+from interviewer.interview.voice_step import VoiceStep, render
 from interviewer.store import Store
 
 log = logging.getLogger(__name__)
 
 
-class ToolRefused(Exception):
+class ToolRefused(Refused):
     """The call made no sense at this point (wrong question id, nothing to record); nothing changed."""
+
+
+class RecordedAnswer(BaseModel):
+    """What record_answer tells the model: what the candidate meant decides what the plan does next."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    recorded: str
+    words: int
+    intent: Intent
+    next: str = "call next_question to hear what to say next"
+
+
+class Ended(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ended: bool = True
+    recommendation: str | None
+    summary: str
 
 
 @dataclass
@@ -40,7 +62,8 @@ class InterviewRuntime:
     started_at: float = field(init=False)
     report: dict[str, Any] | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
-    on_step: Callable[[dict[str, Any]], None] | None = None  # e.g. publish progress to the room
+    # e.g. publish progress to the room; a plain dict until the worker's publisher takes the VoiceStep itself
+    on_step: Callable[[dict[str, Any]], None] | None = None
     _pending: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -83,7 +106,7 @@ class InterviewRuntime:
             self.interview_id, "candidate", text, question_id=current.question_id if current else None
         )
         self._pending.append(text)
-        if analyse_answer(text).wants_to_stop:
+        if classify(text).intent is Intent.stop:
             # Whenever it comes (even as the reply to the greeting), a request to stop is honoured.
             self.director.request_stop()
 
@@ -97,20 +120,22 @@ class InterviewRuntime:
 
     # -- tools (each is checked by the guard first) --------------------------------------------------
 
-    def next_question(self) -> dict[str, Any]:
+    def next_question(self) -> VoiceStep:
         self.guard.check("next_question", {})
         current = self.director.current
         if current is not None and self._pending:
             # The model moved on without recording: keep the answer anyway, nothing said is lost.
             self._record(current.question_id or "", None, None)
+        elif current is None:
+            self._pending.clear()  # the reply to the greeting is not an answer to anything
         step = self.director.next_step(self.elapsed())
         self.store.add_tool_event(self.interview_id, "next_question", {}, "ok", step.kind.value)
-        description = self._describe(step)
+        voice_step = self._voice(step)
         if self.on_step is not None:
-            self.on_step(description)
-        return description
+            self.on_step(voice_step.model_dump(mode="json"))
+        return voice_step
 
-    def record_answer(self, question_id: str, summary: str, score: int | None) -> dict[str, Any]:
+    def record_answer(self, question_id: str, summary: str, score: int | None) -> RecordedAnswer:
         arguments = {"question_id": question_id, "summary": summary, "score": score}
         self.guard.check("record_answer", arguments)
         current = self.director.current
@@ -119,27 +144,45 @@ class InterviewRuntime:
             self.store.add_tool_event(
                 self.interview_id, "record_answer", arguments, "error", "wrong question"
             )
-            raise ToolRefused(f"question_id must be the one being asked: {expected!r}")
+            raise ToolRefused(
+                RefusalReason.wrong_question, f"question_id must be the one being asked: {expected!r}"
+            )
         if not self._pending:
             self.store.add_tool_event(self.interview_id, "record_answer", arguments, "error", "no answer yet")
-            raise ToolRefused("the candidate has not answered yet; wait for them to speak")
+            raise ToolRefused(
+                RefusalReason.no_answer_yet, "the candidate has not answered yet; wait for them to speak"
+            )
         if score is not None and not 1 <= score <= 5:
-            raise ToolRefused("score must be between 1 and 5")
-        analysis = self._record(question_id, summary, score)
+            raise ToolRefused(RefusalReason.invalid_argument, "score must be between 1 and 5")
+        answer = self._record(question_id, summary, score)
         self.store.add_tool_event(self.interview_id, "record_answer", arguments, "ok")
-        return {
-            "recorded": question_id,
-            "words": analysis["words"],
-            "next": "call next_question to hear what to ask next",
-        }
+        return RecordedAnswer(recorded=question_id, words=answer.analysis.word_count, intent=answer.intent)
 
-    def end_interview(self, reason: str) -> dict[str, Any]:
+    def silence(self, silent_seconds: float) -> VoiceStep | None:
+        """The candidate has been silent this long since the interviewer spoke: a prompt, move on, or wait."""
+        step = self.director.silence(silent_seconds, self.elapsed())
+        if step is None:
+            return None
+        self.store.add_tool_event(
+            self.interview_id, "silence", {"seconds": round(silent_seconds, 1)}, "ok", step.kind.value
+        )
+        return self._voice(step)
+
+    def interrupt(self) -> VoiceStep | None:
+        """While the candidate speaks: a polite interruption once their answer runs past its time."""
+        step = self.director.interrupt(self.elapsed())
+        if step is None:
+            return None
+        self.store.add_tool_event(self.interview_id, "interrupt", {}, "ok", step.kind.value)
+        return self._voice(step)
+
+    def end_interview(self, reason: str) -> Ended:
         self.guard.check("end_interview", {"reason": reason})
         if self._pending and self.director.current is not None:
             self._record(self.director.current.question_id or "", None, None)
         report = self.finish(reason or "ended by the interviewer")
         self.store.add_tool_event(self.interview_id, "end_interview", {"reason": reason}, "ok")
-        return {"ended": True, "overall": report["overall"]}
+        return Ended(recommendation=report["overall"]["recommendation"], summary=report["overall"]["summary"])
 
     # -- end ----------------------------------------------------------------------------------------
 
@@ -181,44 +224,21 @@ class InterviewRuntime:
 
     # -- internals ------------------------------------------------------------------------------------
 
-    def _record(self, question_id: str, summary: str | None, score: int | None) -> dict[str, Any]:
+    def _record(self, question_id: str, summary: str | None, score: int | None) -> Answer:
         # One line per utterance, so an evidence sentence never spans two turns.
         text = "\n".join(self._pending)
         self._pending.clear()
-        answer = self.director.record_answer(
+        return self.director.record_answer(
             question_id, text, self.elapsed(), summary=summary, model_score=score
         )
-        return {"words": answer.analysis.word_count}
 
     def _record_refusal(self, tool: str, arguments: dict[str, Any]) -> None:
         self.store.add_tool_event(self.interview_id, tool, arguments, "refused", "greeting guard closed")
 
-    def _describe(self, step: Step) -> dict[str, Any]:
-        description: dict[str, Any] = {
-            "kind": step.kind.value,
-            "phase": step.phase.value,
-            "seconds_left": round(self.seconds_left),
-        }
-        if step.question_id:
-            description["question_id"] = step.question_id
-        if step.text:
-            description["text"] = step.text
-        if step.competency_id:
-            description["competency"] = self.plan.competency(step.competency_id).name
-            description["new_competency"] = (
-                step.kind is StepKind.ask and self.director.main_questions_asked(step.competency_id) == 1
-            )
-        if step.follow_up_kind:
-            description["follow_up"] = step.follow_up_kind.value
-        if step.reason:
-            description["reason"] = step.reason
-        if step.kind is StepKind.close:
-            description["instructions"] = "Thank the candidate, say goodbye, then call end_interview."
-        elif step.kind is StepKind.end:
-            description["instructions"] = "Call end_interview now."
-        else:
-            description["instructions"] = "Ask this in your own words, then listen."
-        return description
+    def _voice(self, step: Step) -> VoiceStep:
+        return render(
+            step, self.plan, duration_minutes=self.director.duration_minutes, seconds_left=self.seconds_left
+        )
 
     @property
     def phase(self) -> Phase:

@@ -113,8 +113,8 @@ def easier_variant(competency_name: str) -> str:
 
 
 PREFACE_LINES: dict[Preface, str] = {
-    Preface.no_example: "That's fine, let's move on.",
-    Preface.interrupted: "I'm going to stop you there, so that we have time for everything else.",
+    Preface.no_example: "Not every question has a story behind it.",
+    Preface.interrupted: "In the interest of time, I'll stop us there.",
     Preface.silence: "Let's move on to something else.",
     Preface.detours: "Let's move on; you can come back to it at the end if you like.",
 }
@@ -173,7 +173,7 @@ def answer_to_question(
             "team sees the same report."
         )
     if deferred:
-        return "Good question; let's keep it for the end, and I'll come back to it then."
+        return "Let's keep that one for the end, and I'll come back to it then."
     return _DEFERRED_ANSWER
 
 
@@ -190,7 +190,7 @@ def goodbye(*, on_request: bool, noted_questions: Sequence[str] = ()) -> str:
         noted = "I've noted your question for the hiring team, and they will follow up. "
     if on_request:
         return (
-            f"Of course. {noted}Thank you for your time today. Everything you said is saved, and your "
+            f"{noted}Thank you for your time today. Everything you said is saved, and your "
             "scorecard will be ready in a moment. Goodbye!"
         )
     return (

@@ -1,26 +1,30 @@
 """A deterministic interviewer behind livekit-agents' `llm.LLM` interface.
 
 It reads the conversation like a real model would (only the chat context: its own tool results, the
-candidate's words) and answers with speech and tool calls. The Director decides what to ask; this class
-only gives it a voice. It greets, asks, follows up, closes politely and, on purpose, calls a tool once during
-the greeting, as an eager realtime model does, so the Greeting Guard is exercised on every run.
+candidate's words) and answers with speech and tool calls. The Director decides what to do and the wording
+module says how; this class only gives it a voice. When the candidate finishes, its first chunk carries a
+short acknowledgement together with the record_answer call, so speech starts while the tools run; the next
+line follows the tools. It also calls a tool once during the greeting on purpose, as an eager realtime
+model does, so the Greeting Guard is exercised on every run.
 """
 
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from livekit.agents import llm, utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
+from pydantic import ValidationError
 
-from interviewer.interview.analysis import AnswerAnalysis, analyse_answer
+from interviewer.agent.guard import RefusalReason, ToolRefusal
+from interviewer.interview import wording
+from interviewer.interview.intents import Intent, classify
 from interviewer.interview.scoring import rubric_score
-
-REFUSAL_MARKER = "not started yet"
+from interviewer.interview.steps import StepKind
+from interviewer.interview.voice_step import VoiceStep
 
 
 @dataclass(frozen=True)
@@ -35,30 +39,17 @@ class Reply:
     tool_calls: tuple[ToolCall, ...] = ()
 
 
-def _pick(options: tuple[str, ...], key: str) -> str:
-    return options[zlib.crc32(key.encode()) % len(options)]
-
-
-_ACK_COMPLETE = ("That's a clear example, thank you.", "Thank you, that's very concrete.", "Great, thanks.")
-_ACK_PARTIAL = ("Thank you.", "Thanks for that.", "Okay, thank you.")
-_ACK_FOLLOW = ("I see.", "Okay.", "Got it.")
-
-
 @dataclass(frozen=True)
 class InterviewerVoice:
     """What the offline interviewer says; pure functions of the conversation so far."""
 
     role_title: str
     duration_minutes: int
-    name: str = "Alex"
+    name: str = wording.INTERVIEWER_NAME
     early_tool_call: bool = True
 
     def greeting(self) -> str:
-        return (
-            f"Hello, and thank you for joining. I'm {self.name}, and I'll be interviewing you today for the "
-            f"{self.role_title} role. We have about {self.duration_minutes} minutes. I'll ask about your "
-            "experience, and you'll have time for your own questions at the end. Are you ready to begin?"
-        )
+        return wording.greeting(self.role_title, self.duration_minutes, self.name)
 
     def decide(self, items: list[llm.ChatItem], tool_choice: object = None) -> Reply:
         history = [i for i in items if i.type in ("message", "function_call", "function_call_output")]
@@ -70,14 +61,19 @@ class InterviewerVoice:
             return Reply(self.greeting(), first_call)
         last = history[-1]
         if last.type == "function_call_output":
-            return self._after_tool(last, history)
+            return self._after_tool(last)
         if last.type == "message" and last.role == "user":
             return self._after_candidate(last.text_content or "", history)
+        if last.type == "message" and last.role == "assistant" and _last_step(history) is not None:
+            # Asked to speak again with nothing new from the candidate (silence after a prompt): the plan
+            # has moved on, so ask it what comes next.
+            return Reply(tool_calls=(ToolCall("next_question"),))
         return Reply()
 
-    def _after_tool(self, output: llm.FunctionCallOutput, history: Sequence[llm.ChatItem]) -> Reply:
+    def _after_tool(self, output: llm.FunctionCallOutput) -> Reply:
         if output.is_error:
-            if REFUSAL_MARKER in output.output or output.name == "end_interview":
+            refusal = _refusal(output.output)
+            if output.name == "end_interview" or (refusal and refusal.reason is RefusalReason.guard_closed):
                 return Reply()  # the guard said wait: say nothing, listen
             if output.name == "record_answer":
                 return Reply(tool_calls=(ToolCall("next_question"),))
@@ -86,70 +82,41 @@ class InterviewerVoice:
             return Reply(tool_calls=(ToolCall("next_question"),))
         if output.name != "next_question":
             return Reply()
-        step = json.loads(output.output)
-        previous = _last_candidate_text(history)
-        kind = step["kind"]
-        if kind in ("close", "end"):
-            return Reply(
-                self._goodbye(previous, step),
-                (ToolCall("end_interview", {"reason": step.get("reason") or "complete"}),),
-            )
-        text = step.get("text", "")
-        key = step.get("question_id", "")
-        if kind == "follow_up":
-            return Reply(f"{_pick(_ACK_FOLLOW, key)} {text}")
-        if kind == "candidate_questions":
-            return Reply(f"{self._ack(previous, key)} We're nearly at the end. {text}")
-        if step.get("phase") == "warmup":
-            return Reply(f"Great, let's start. {text}")
-        if step.get("new_competency"):
-            topic = step.get("competency", "your experience").lower()
-            return Reply(f"{self._ack(previous, key)} Let's talk about {topic}. {text}")
-        return Reply(f"{self._ack(previous, key)} Here is another one. {text}")
+        step = VoiceStep.model_validate_json(output.output)
+        if step.closes:
+            return Reply(step.say, (_end_call(step),))
+        if step.kind is StepKind.move_on:
+            return Reply(tool_calls=(ToolCall("next_question"),))
+        return Reply(step.say)
 
     def _after_candidate(self, said: str, history: Sequence[llm.ChatItem]) -> Reply:
         step = _last_step(history)
-        if step is None:
+        if step is None or (step.question_id is None and not step.closes):
             return Reply(tool_calls=(ToolCall("next_question"),))
-        if step["kind"] in ("close", "end"):
-            return Reply(
-                tool_calls=(ToolCall("end_interview", {"reason": step.get("reason") or "complete"}),)
-            )
-        analysis = analyse_answer(said)
-        score, _notes = rubric_score(analysis)
-        return Reply(
-            tool_calls=(
-                ToolCall(
-                    "record_answer",
-                    {"question_id": step["question_id"], "summary": _summary(said), "score": score},
-                ),
-            )
+        if step.closes:
+            return Reply(tool_calls=(_end_call(step),))
+        heard = classify(said)
+        score, _notes = rubric_score(heard.analysis)
+        intent = heard.intent
+        if step.kind is StepKind.candidate_questions or step.phase.value == "candidate_questions":
+            intent = Intent.question if intent is Intent.answer else intent
+        # Said at once, while record_answer and next_question run: the first words are never late.
+        ack = wording.acknowledgement(intent, heard.analysis, f"{step.question_id}:{said}")
+        record = ToolCall(
+            "record_answer", {"question_id": step.question_id, "summary": _summary(said), "score": score}
         )
-
-    def _ack(self, previous: str, key: str) -> str:
-        if not previous:
-            return "Thank you."
-        analysis: AnswerAnalysis = analyse_answer(previous)
-        return _pick(_ACK_COMPLETE if analysis.is_complete else _ACK_PARTIAL, key)
-
-    def _goodbye(self, previous: str, step: dict[str, Any]) -> str:
-        answer = ""
-        if step.get("phase") in ("closing", "ended") and _asks_something(previous):
-            answer = "That's a good question; the hiring team will follow up with the details. "
-        return (
-            f"{answer}Thank you very much for your time today. That's the end of our interview, and your "
-            "scorecard will be ready in a moment. Goodbye!"
-        )
+        return Reply(ack, (record,))
 
 
-def _asks_something(said: str) -> bool:
-    if not said or analyse_answer(said).declines_questions:
-        return False
-    return "?" in said or said.lower().startswith(("what", "how", "when", "who", "can", "is", "do"))
+def _refusal(output: str) -> ToolRefusal | None:
+    try:
+        return ToolRefusal.model_validate_json(output)
+    except ValidationError:
+        return None
 
 
-def _end_call(step: dict[str, Any]) -> ToolCall:
-    return ToolCall("end_interview", {"reason": step.get("reason") or "complete"})
+def _end_call(step: VoiceStep) -> ToolCall:
+    return ToolCall("end_interview", {"reason": step.reason or "complete"})
 
 
 def _summary(text: str, words: int = 25) -> str:
@@ -157,18 +124,10 @@ def _summary(text: str, words: int = 25) -> str:
     return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
 
 
-def _last_candidate_text(history: Sequence[llm.ChatItem]) -> str:
-    for item in reversed(history):
-        if item.type == "message" and item.role == "user":
-            return item.text_content or ""
-    return ""
-
-
-def _last_step(history: Sequence[llm.ChatItem]) -> dict[str, Any] | None:
+def _last_step(history: Sequence[llm.ChatItem]) -> VoiceStep | None:
     for item in reversed(history):
         if item.type == "function_call_output" and item.name == "next_question" and not item.is_error:
-            step: dict[str, Any] = json.loads(item.output)
-            return step
+            return VoiceStep.model_validate_json(item.output)
     return None
 
 
@@ -214,18 +173,29 @@ class _ReplyStream(llm.LLMStream):
 
     async def _run(self) -> None:
         request_id = utils.shortuuid("offline_")
+        calls = [
+            llm.FunctionToolCall(
+                name=call.name, arguments=json.dumps(call.arguments), call_id=utils.shortuuid("call_")
+            )
+            for call in self._reply.tool_calls
+        ]
+        sentences = _sentences(self._reply.text)
+        if calls and len(sentences) <= 1:
+            # The acknowledgement and the tool calls in one chunk: TTS starts on it while the tools run.
+            content = sentences[0] if sentences else None
+            self._event_ch.send_nowait(
+                llm.ChatChunk(
+                    id=request_id,
+                    delta=llm.ChoiceDelta(role="assistant", content=content, tool_calls=calls),
+                )
+            )
+            return
         # Sentence by sentence, so TTS can start on the first one while the rest streams.
-        for sentence in _sentences(self._reply.text):
+        for sentence in sentences:
             self._event_ch.send_nowait(
                 llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", content=sentence))
             )
-        if self._reply.tool_calls:
-            calls = [
-                llm.FunctionToolCall(
-                    name=call.name, arguments=json.dumps(call.arguments), call_id=utils.shortuuid("call_")
-                )
-                for call in self._reply.tool_calls
-            ]
+        if calls:
             self._event_ch.send_nowait(
                 llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", tool_calls=calls))
             )
