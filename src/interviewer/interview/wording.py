@@ -77,7 +77,7 @@ def greeting(role_title: str, duration_minutes: int, name: str = INTERVIEWER_NAM
 
 
 def warmup_line(text: str) -> str:
-    return f"Great, let's start. {text}"
+    return f"Great, let's begin. {text}"
 
 
 def new_competency_line(competency_name: str, text: str) -> str:
