@@ -11,11 +11,12 @@ APT_PACKAGES := espeak-ng sox chromium
 export LIVEKIT_SERVER_BIN
 export UV_PYTHON := 3.11
 
-.PHONY: help run test deps system-deps livekit-server firebase-tools web lint unit bench clean
+.PHONY: help run test check deps system-deps livekit-server firebase-tools web lint unit bench clean
 
 help:
 	@echo "make run   - install what is missing, bring the whole stack up, print the URL"
 	@echo "make test  - install what is missing and run every test (lint, types, unit, integration, e2e)"
+	@echo "make check - the inner loop: lint, types and the fast in-process tests (seconds, no servers)"
 
 $(UV):
 	@echo ">> installing uv $(UV_VERSION) into $(TOOLS_DIR)/uv"
@@ -53,6 +54,13 @@ lint: deps
 	$(UV) run ruff check src tests bench
 	$(UV) run ruff format --check src tests bench
 	$(UV) run mypy src
+
+# The inner loop: no servers, no audio. The intent tests run a real AgentSession in process (text mode).
+check: deps
+	$(UV) run ruff check src tests bench
+	$(UV) run ruff format --check src tests bench
+	$(UV) run mypy src
+	$(UV) run pytest tests/unit -q -p no:cacheprovider -x
 
 unit: deps
 	$(UV) run pytest tests/unit -q
