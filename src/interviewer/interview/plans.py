@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -97,42 +96,8 @@ def load_role(role_id: str) -> RolePlan:
         raise UnknownRole(role_id) from None
 
 
-_WORD = re.compile(r"[a-z][a-z0-9+#./-]*")
-_STOPWORDS = frozenset({"and", "the", "for", "with", "you", "will", "our", "are", "who", "your", "of", "to"})
-
-
-def _words(text: str) -> set[str]:
-    words = {w.strip(".-/") for w in _WORD.findall(text.lower())}
-    return {w for w in words if w not in _STOPWORDS and (len(w) > 2 or "/" in w)}
-
-
 def plan_from_job_description(text: str, *, title: str | None = None, size: int = 5) -> RolePlan:
-    """Pick competencies from the whole bank by keyword overlap with a pasted job description.
+    """A plan for a pasted job description: see `interview.job_description` (BM25 over the whole bank)."""
+    from interviewer.interview import job_description  # it builds on this module's types
 
-    Deterministic: ties break by competency id. At least one behavioural competency is always kept, because
-    every hiring manager asks how a person works with others, whatever the job says.
-    """
-    words = _words(text)
-    bank: dict[str, Competency] = {}
-    for plan in list_roles():
-        for competency in plan.competencies:
-            bank.setdefault(competency.id, competency)
-
-    def overlap(competency: Competency) -> int:
-        keys = set(competency.keywords) | _words(competency.name)
-        return sum(1 for key in keys if key in words or any(part in words for part in key.split()))
-
-    ranked = sorted(bank.values(), key=lambda c: (-overlap(c), c.id))
-    chosen = ranked[:size]
-    if not any(c.kind == "behavioural" for c in chosen):
-        behavioural = next(c for c in ranked if c.kind == "behavioural")
-        chosen = [*chosen[: size - 1], behavioural]
-    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    derived_title = title or (first_line[:80] if 0 < len(first_line) <= 80 else "Custom role")
-    return RolePlan(
-        id="custom",
-        title=derived_title,
-        summary="Built from the job description: " + ", ".join(c.name for c in chosen) + ".",
-        warmup=load_role("backend-engineer").warmup,
-        competencies=tuple(chosen),
-    )
+    return job_description.plan_from_job_description(text, title=title, size=size)
