@@ -43,11 +43,10 @@ def _cmd_rehearse(args: argparse.Namespace) -> int:
 
     answers = lines_from_file(args.answers) if args.answers else lines_from_terminal()
     report = asyncio.run(rehearse(store, plan, answers, duration_minutes=args.duration, print_line=show))
-    overall = report["overall"]
-    print(f"\nOverall {overall['score']:.1f}/5 — {overall['recommendation'].replace('_', ' ')}")
-    for competency in report["competencies"]:
-        score = "—" if competency["score"] is None else f"{competency['score']}/5"
-        print(f"  {competency['name']:32} {score}")
+    print(f"\nOverall {report.overall.score:.1f}/5 — {report.overall.verdict}")
+    for competency in report.competencies:
+        score = f"— {competency.reason}" if competency.score is None else f"{competency.score}/5"
+        print(f"  {competency.name:32} {score}")
     if args.report:
         write_report(report, args.report)
         print(f"report written to {args.report}")

@@ -7,12 +7,10 @@ transport differs. Useful to rehearse, to demo without a microphone, and to test
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from livekit.agents import AgentSession, ConversationItemAddedEvent
 
@@ -22,6 +20,7 @@ from interviewer.agent.runtime import InterviewRuntime
 from interviewer.agent.wiring import greet, wire_session
 from interviewer.interview.director import SILENCE_PROMPT_SECONDS
 from interviewer.interview.plans import RolePlan
+from interviewer.interview.report import Report
 from interviewer.store import InterviewStatus, Store
 from interviewer.voice.offline.llm import InterviewerVoice, OfflineInterviewerLLM
 
@@ -53,7 +52,7 @@ async def rehearse(
     print_line: Callable[[str, str], None] | None = None,
     clock: Callable[[], float] | None = None,
     interview_id: str | None = None,
-) -> dict[str, Any]:
+) -> Report:
     """Run one interview to its end and return the stored report."""
     interview_id = interview_id or f"rehearsal-{uuid.uuid4().hex[:12]}"
     previous = store.active_interview(REHEARSAL_UID)
@@ -126,6 +125,6 @@ async def lines_from_terminal(prompt: str = "you> ") -> AsyncIterator[str]:
         yield line
 
 
-def write_report(report: dict[str, Any], path: Path) -> None:
+def write_report(report: Report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")

@@ -74,9 +74,43 @@ def test_scores_follow_the_evidence_and_quotes_are_verbatim() -> None:
 
 def test_recommendation_thresholds() -> None:
     assert recommendation_for(4.5, 5, 5) is Recommendation.strong_hire
-    assert recommendation_for(4.5, 1, 5) is Recommendation.lean_hire  # too little covered
     assert recommendation_for(2.0, 5, 5) is Recommendation.no_hire
-    assert recommendation_for(0.0, 0, 5) is Recommendation.no_hire
+    assert recommendation_for(3.6, 3, 5) is Recommendation.hire
+    # Too little covered to recommend anything, either way.
+    assert recommendation_for(4.5, 1, 5) is None
+    assert recommendation_for(1.0, 2, 5) is None
+    assert recommendation_for(0.0, 0, 5) is None
+
+
+def test_a_report_of_one_competency_in_five_makes_no_recommendation_and_says_why() -> None:
+    director = Director(load_role("backend-engineer"), 20)
+    now = 0.0
+    while director.main_questions_asked("system-design") == 0:
+        step = director.next_step(now)
+        director.record_answer(step.question_id or "", STRONG, now)
+        now += 30
+    director.record_answer(director.current.question_id or "", STRONG, now)  # type: ignore[union-attr]
+    director.request_stop()
+    scorecard = score_interview(
+        director.plan,
+        director.answers,
+        asked=director.covered_competencies(),
+        end_reason="candidate asked to stop",
+    )
+    report = build_report(
+        interview_id="i-1",
+        plan=director.plan,
+        duration_minutes=20,
+        scorecard=scorecard,
+        transcript=[],
+        refused_tool_calls=0,
+        end_reason="candidate asked to stop",
+    )
+    assert report.overall.recommendation is None
+    assert report.overall.verdict == "not enough evidence: 1 of 5 competencies covered"
+    assert report.coverage is not None and not report.coverage.enough
+    assert [n.reason for n in report.not_reached] == ["the candidate ended the interview before it"] * 4
+    assert "no recommendation" in report_markdown(report).lower()
 
 
 def test_report_renders_as_json_markdown_and_escaped_html() -> None:
@@ -91,9 +125,9 @@ def test_report_renders_as_json_markdown_and_escaped_html() -> None:
         refused_tool_calls=1,
         end_reason="all competencies covered",
     )
-    assert report["guard"] == {"refused_tool_calls": 1}
-    assert {c["id"] for c in report["competencies"]} == {c.id for c in director.plan.competencies}
-    assert report["overall"]["recommendation"] in {r.value for r in Recommendation}
+    assert report.guard.refused_tool_calls == 1
+    assert {c.id for c in report.competencies} == {c.id for c in director.plan.competencies}
+    assert report.overall.recommendation in set(Recommendation)
     markdown = report_markdown(report)
     assert markdown.startswith("# Interview report") and "## Transcript" in markdown
     page = report_html(report)

@@ -20,8 +20,14 @@ from interviewer.agent.guard import GreetingGuard, RefusalReason, Refused
 from interviewer.interview.director import Answer, Director, Phase, Step
 from interviewer.interview.intents import Intent, classify
 from interviewer.interview.plans import RolePlan
-from interviewer.interview.report import TranscriptLine, build_report, report_html, report_markdown
-from interviewer.interview.scoring import score_interview
+from interviewer.interview.report import (
+    Report,
+    TranscriptLine,
+    build_report,
+    report_html,
+    report_markdown,
+)
+from interviewer.interview.scoring import Recommendation, score_interview
 from interviewer.interview.voice_step import VoiceStep, render
 from interviewer.store import Store
 
@@ -47,7 +53,7 @@ class Ended(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ended: bool = True
-    recommendation: str | None
+    recommendation: Recommendation | None
     summary: str
 
 
@@ -60,7 +66,7 @@ class InterviewRuntime:
     clock: Callable[[], float] = time.monotonic
     guard: GreetingGuard = field(init=False)
     started_at: float = field(init=False)
-    report: dict[str, Any] | None = None
+    report: Report | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     # e.g. publish progress to the room; a plain dict until the worker's publisher takes the VoiceStep itself
     on_step: Callable[[dict[str, Any]], None] | None = None
@@ -182,16 +188,22 @@ class InterviewRuntime:
             self._record(self.director.current.question_id or "", None, None)
         report = self.finish(reason or "ended by the interviewer")
         self.store.add_tool_event(self.interview_id, "end_interview", {"reason": reason}, "ok")
-        return Ended(recommendation=report["overall"]["recommendation"], summary=report["overall"]["summary"])
+        return Ended(recommendation=report.overall.recommendation, summary=report.overall.summary)
 
     # -- end ----------------------------------------------------------------------------------------
 
-    def finish(self, reason: str) -> dict[str, Any]:
+    def finish(self, reason: str) -> Report:
         """Score, store the report and end. Idempotent: the first reason wins."""
         if self.report is not None:
             return self.report
         self.director.end(reason)
-        scorecard = score_interview(self.plan, self.director.answers)
+        end_reason = self.director.end_reason or reason
+        scorecard = score_interview(
+            self.plan,
+            self.director.answers,
+            asked=self.director.covered_competencies(),
+            end_reason=end_reason,
+        )
         transcript = [
             TranscriptLine(speaker=t.speaker, text=t.text, at=t.ended_at, seq=t.seq)
             for t in self.store.turns(self.interview_id)
@@ -203,11 +215,12 @@ class InterviewRuntime:
             scorecard=scorecard,
             transcript=transcript,
             refused_tool_calls=self.guard.refused,
-            end_reason=self.director.end_reason or reason,
+            end_reason=end_reason,
+            candidate_questions=self.director.candidate_questions,
         )
         self.store.save_report(
             self.interview_id,
-            report=report,
+            report=report.model_dump(mode="json"),
             markdown=report_markdown(report),
             html=report_html(report),
             scores=[
@@ -215,7 +228,7 @@ class InterviewRuntime:
                 for c in scorecard.competencies
                 if c.score is not None
             ],
-            reason=self.director.end_reason or reason,
+            reason=end_reason,
         )
         self.report = report
         self.ended.set()

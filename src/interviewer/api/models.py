@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from interviewer.interview.report import Report
 from interviewer.store import InterviewStatus
 
 ROLE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
@@ -50,7 +50,7 @@ class InterviewSummary(BaseModel):
 
 
 class InterviewDetail(InterviewSummary):
-    report: dict[str, Any] | None = Field(description="The scorecard once the interview is finished.")
+    report: Report | None = Field(description="The scorecard once the interview is finished.")
 
 
 class InterviewList(BaseModel):

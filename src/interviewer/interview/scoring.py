@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,37 +31,75 @@ class Evidence:
     question_id: str
 
 
+class Coverage(StrEnum):
+    assessed = "assessed"
+    no_example = "no_example"  # asked; the candidate said they had no example
+    unanswered = "unanswered"  # asked; no answer came (silence, detours, the interview moved on)
+    not_reached = "not_reached"
+
+
 @dataclass(frozen=True)
 class CompetencyScore:
     competency: Competency
-    score: int | None  # None: not assessed (never reached)
+    score: int | None  # None: not assessed
     rationale: str
     evidence: tuple[Evidence, ...] = ()
+    coverage: Coverage = Coverage.assessed
+    reason: str | None = None  # why it was not assessed
 
 
 @dataclass(frozen=True)
 class Scorecard:
     competencies: tuple[CompetencyScore, ...]
     overall_score: float
-    recommendation: Recommendation
+    recommendation: Recommendation | None  # None: not enough evidence to recommend anything
     strengths: tuple[str, ...] = field(default=())
     next_steps: tuple[str, ...] = field(default=())
 
+    @property
+    def assessed(self) -> int:
+        return sum(1 for c in self.competencies if c.score is not None)
 
-def recommendation_for(score: float, assessed: int, total: int) -> Recommendation:
-    if assessed == 0:
-        return Recommendation.no_hire
-    # Too little covered to recommend hiring with confidence: cap at lean_hire.
-    capped = assessed < max(2, total // 2)
-    if score >= 4.25 and not capped:
+    @property
+    def needed(self) -> int:
+        return evidence_needed(len(self.competencies))
+
+    @property
+    def verdict(self) -> str:
+        total = len(self.competencies)
+        if self.recommendation is None:
+            return f"not enough evidence: {self.assessed} of {total} competencies covered"
+        return (
+            f"{self.recommendation.value.replace('_', ' ')}: {self.assessed} of {total} competencies covered"
+        )
+
+
+def evidence_needed(total: int) -> int:
+    """How many competencies must be assessed before a hire/no-hire call is defensible: most of them."""
+    return min(total, max(2, math.ceil(0.6 * total)))
+
+
+def recommendation_for(score: float, assessed: int, total: int) -> Recommendation | None:
+    if assessed < evidence_needed(total):
+        return None
+    if score >= 4.25:
         return Recommendation.strong_hire
-    if score >= 3.5 and not capped:
+    if score >= 3.5:
         return Recommendation.hire
     if score >= 3.0:
         return Recommendation.lean_hire
     if score >= 2.25:
         return Recommendation.lean_no_hire
     return Recommendation.no_hire
+
+
+def not_reached_reason(end_reason: str | None) -> str:
+    reason = (end_reason or "").lower()
+    if "time is up" in reason:
+        return "time ran out before it"
+    if "candidate" in reason and any(w in reason for w in ("stop", "left", "ended")):
+        return "the candidate ended the interview before it"
+    return f"the interview ended before it ({end_reason or 'unknown reason'})"
 
 
 def _combined(answers: Sequence[Answer]) -> AnswerAnalysis:
@@ -117,12 +156,20 @@ def evidence_quotes(answers: Sequence[Answer], limit: int = MAX_EVIDENCE) -> tup
     return tuple(item[2] for item in ranked[:limit])
 
 
-def score_interview(plan: RolePlan, answers: Sequence[Answer]) -> Scorecard:
+def score_interview(
+    plan: RolePlan,
+    answers: Sequence[Answer],
+    *,
+    asked: Sequence[str] = (),
+    end_reason: str | None = None,
+) -> Scorecard:
+    """Score what was said. `asked`: competencies whose question was put to the candidate."""
     results: list[CompetencyScore] = []
     for competency in plan.competencies:
-        mine = [a for a in answers if a.competency_id == competency.id and a.is_answer and a.text.strip()]
+        said = [a for a in answers if a.competency_id == competency.id]
+        mine = [a for a in said if a.is_answer and a.text.strip()]
         if not mine:
-            results.append(CompetencyScore(competency, None, "not reached in this interview"))
+            results.append(_unassessed(competency, said, asked, end_reason))
             continue
         score, notes = rubric_score(_combined(mine))
         model_scores = [a.model_score for a in mine if a.model_score is not None]
@@ -147,6 +194,21 @@ def score_interview(plan: RolePlan, answers: Sequence[Answer]) -> Scorecard:
     )
 
 
+def _unassessed(
+    competency: Competency, said: Sequence[Answer], asked: Sequence[str], end_reason: str | None
+) -> CompetencyScore:
+    if said:
+        reason = "the candidate said they had no example"
+        return CompetencyScore(competency, None, f"not assessed: {reason}", (), Coverage.no_example, reason)
+    if competency.id in asked:
+        reason = "asked, but no answer came before the interview moved on"
+        return CompetencyScore(competency, None, f"not assessed: {reason}", (), Coverage.unanswered, reason)
+    reason = not_reached_reason(end_reason)
+    return CompetencyScore(
+        competency, None, f"not reached in this interview: {reason}", (), Coverage.not_reached, reason
+    )
+
+
 def _next_steps(results: Sequence[CompetencyScore], answers: Sequence[Answer]) -> tuple[str, ...]:
     steps: list[str] = []
     core = [a for a in answers if a.competency_id is not None and a.is_answer]
@@ -163,6 +225,8 @@ def _next_steps(results: Sequence[CompetencyScore], answers: Sequence[Answer]) -
     for result in results:
         if result.score is not None and result.score <= 2:
             steps.append(f"Prepare a concrete story for {result.competency.name.lower()}, with a result.")
+        elif result.coverage is Coverage.no_example:
+            steps.append(f"Prepare one real example for {result.competency.name.lower()}.")
         elif result.score is None:
             steps.append(f"Prepare for {result.competency.name.lower()}: this interview did not reach it.")
     return tuple(steps)
