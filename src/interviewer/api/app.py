@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from interviewer.agent.recovery import finish_orphans_nobody_took
 from interviewer.api.deps import Services
+from interviewer.api.plans_routes import plans
 from interviewer.api.problems import install_problem_handlers, install_problem_openapi
 from interviewer.api.ratelimit import BodySizeLimit, RateLimiter
 from interviewer.api.routes import interviews, public
@@ -68,6 +69,7 @@ def create_app(settings: Settings, store: Store, verifier: IdentityVerifier) -> 
     install_problem_handlers(app)
     app.include_router(interviews)
     app.include_router(public)
+    app.include_router(plans)
     install_problem_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     web_dist = settings.web_dist_dir

@@ -30,6 +30,13 @@ class CreateInterviewRequest(StrictModel):
         description="Pasted job description: the plan is built from it (the role's title is kept).",
     )
     duration_minutes: int | None = Field(default=None, ge=5, le=60)
+    competencies: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=6,
+        description="The candidate's choice of competencies, in order (ids from POST /v1/plans/preview); "
+        "default: the plan's own.",
+    )
 
 
 class InterviewCredentials(BaseModel):

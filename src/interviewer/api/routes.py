@@ -30,6 +30,7 @@ from interviewer.api.models import (
     RoleList,
     RoleOut,
 )
+from interviewer.api.plans_routes import apply_choice
 from interviewer.api.problems import (
     BusyProblem,
     ConflictProblem,
@@ -169,7 +170,7 @@ def _admit(svc: Services) -> None:
 
 
 def _create(identity: Identity, svc: Services, body: CreateInterviewRequest) -> InterviewCredentials:
-    plan = _plan(body)
+    plan = apply_choice(_plan(body), body.competencies)
     with _admission:
         _admit(svc)
         interview = _open(identity, svc, body, plan)
