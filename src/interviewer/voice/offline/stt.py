@@ -1,8 +1,10 @@
-"""faster-whisper (tiny.en, CTranslate2 int8) as a livekit-agents STT.
+"""faster-whisper (tiny.en, CTranslate2 int8) as a livekit-agents STT, batch and streaming (early decoding).
 
-Whisper has no streaming mode, so this is a batch STT (`streaming=False`): the engine wraps it in
-`stt.StreamAdapter` with Silero VAD, which hands over one utterance at a time when the candidate stops.
-At RTF ~0.1 on this box, a 10 s answer is transcribed in about a second.
+Whisper has no streaming mode, and faster-whisper pads every call to a 30 s window, so a short clip costs
+about as much as a long one: the only way to have the transcript sooner is to start decoding sooner.
+`WhisperSTT` is the batch STT. `StreamingWhisperSTT` (in `stt_stream`) listens with its own Silero model,
+starts decoding at the first short pause, keeps that result if the candidate says nothing more before the
+session commits the turn (the session's flush), and drops it when speech resumes.
 """
 
 from __future__ import annotations
