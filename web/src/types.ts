@@ -1,5 +1,7 @@
 // Wire types of the api (same origin, /v1). Kept in one place so a contract change is one diff.
 
+import type { components } from "./api.gen";
+
 export interface FirebasePublicConfig {
   apiKey: string;
   authDomain: string;
@@ -47,6 +49,8 @@ export interface StartInterviewRequest {
   role: string;
   job_description?: string;
   duration_minutes?: number;
+  /** The candidate's choice of competency ids (from a plan preview); default: the plan's own. */
+  competencies?: string[];
 }
 
 export interface InterviewSummary {
@@ -59,44 +63,19 @@ export interface InterviewSummary {
   duration_minutes: number;
 }
 
-export type Recommendation = "strong_hire" | "hire" | "lean_hire" | "lean_no_hire" | "no_hire";
+// The report and plan types are generated from the api's OpenAPI document (src/api.gen.ts, `npm run
+// gen:types`), so the scorecard the server builds and the one this client renders cannot drift apart.
+type Schemas = components["schemas"];
 
-export interface Evidence {
-  quote: string;
-  /** Where the quote was said. Not an index into `transcript` (the api sends the stored turn's sequence
-   *  number, which starts at 1; text-mode reports send the index); null when the quote was not found. */
-  turn: number | null;
-  question_id?: string | null;
-}
-
-export interface CompetencyScore {
-  id: string;
-  name: string;
-  kind?: string;
-  score: number | null;
-  rationale: string;
-  evidence: Evidence[];
-}
-
-export interface TranscriptLine {
-  speaker: "agent" | "candidate";
-  text: string;
-  at: string;
-}
-
-export interface Report {
-  interview_id: string;
-  role: string;
-  role_title: string;
-  duration_minutes: number;
-  end_reason?: string;
-  competencies: CompetencyScore[];
-  overall: { score: number; recommendation: Recommendation; summary: string };
-  strengths: string[];
-  next_steps: string[];
-  transcript: TranscriptLine[];
-  guard: { refused_tool_calls: number };
-}
+export type Recommendation = Schemas["Recommendation"];
+/** `turn` is the stored turn's sequence number (1-based, not an index into `transcript`); null when the
+ *  quote was not found. */
+export type Evidence = Schemas["EvidenceOut"];
+export type CompetencyScore = Schemas["CompetencyResult"];
+export type TranscriptLine = Schemas["TranscriptLineOut"];
+export type Report = Schemas["Report"];
+export type PlanPreview = Schemas["PlanPreview"];
+export type CompetencyChoice = Schemas["CompetencyChoice"];
 
 export interface InterviewDetail extends InterviewSummary {
   report: Report | null;

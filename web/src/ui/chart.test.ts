@@ -5,8 +5,8 @@ import { competencyChart } from "./chart";
 describe("competency chart (inline SVG)", () => {
   it("draws one bar per scored competency, 'Not assessed' for null, and an accessible description", () => {
     const el = competencyChart([
-      { id: "a", name: "System design", score: 4, rationale: "", evidence: [] },
-      { id: "b", name: "Communication", score: null, rationale: "", evidence: [] },
+      { id: "a", name: "System design", score: 4, rationale: "", evidence: [], coverage: "assessed" },
+      { id: "b", name: "Communication", score: null, rationale: "", evidence: [], coverage: "not_reached" },
     ]);
     const groups = el.querySelectorAll(".competency-bar");
     expect(groups).toHaveLength(2);

@@ -21,10 +21,23 @@ function realReport(overrides: Partial<Report> = {}): Report {
         rationale: "quantified the impact",
         // the stored turn's sequence number (1-based, greeting = 1): NOT an index into transcript
         evidence: [{ quote: answer, question_id: "sd-1", turn: 4 }],
+        coverage: "assessed",
       },
-      { id: "reliability", name: "Reliability", kind: "role", score: null, rationale: "not reached in this interview", evidence: [] },
+      {
+        id: "reliability",
+        name: "Reliability",
+        kind: "role",
+        score: null,
+        rationale: "not reached in this interview: time ran out before it",
+        evidence: [],
+        coverage: "not_reached",
+        reason: "time ran out before it",
+      },
     ],
-    overall: { score: 4, recommendation: "lean_hire", summary: "Overall 4.0/5 across 1 of 2 competencies." },
+    overall: { score: 4, recommendation: "lean_hire", summary: "Overall 4.0/5 across 2 of 2 competencies.", verdict: "lean hire: 2 of 2 competencies covered" },
+    coverage: { assessed: 2, total: 2, needed: 2, enough: true },
+    not_reached: [],
+    candidate_questions: [],
     strengths: ["System design: measured outcomes."],
     next_steps: ["Prepare for reliability."],
     transcript: [
@@ -62,13 +75,26 @@ describe("report body with the real report JSON", () => {
 
   it("nothing assessed: no 0.0 / 5 'No hire' verdict", () => {
     const r = realReport({
-      competencies: [{ id: "a", name: "A", kind: "role", score: null, rationale: "not reached in this interview", evidence: [] }],
-      overall: { score: 0, recommendation: "no_hire", summary: "Overall 0.0/5 across 0 of 1 competencies." },
+      competencies: [{ id: "a", name: "A", kind: "role", score: null, rationale: "not reached in this interview", evidence: [], coverage: "not_reached" }],
+      overall: { score: 0, recommendation: null, summary: "No recommendation.", verdict: "not enough evidence: 0 of 1 competencies covered" },
     });
     expect(anyAssessed(r)).toBe(false);
     const el = reportBody(r);
     expect(el.querySelector("#overall-score")!.textContent).toBe("— / 5");
     expect(el.querySelector("#recommendation")!.textContent).toBe("Not assessed");
     expect(el.textContent).not.toContain("No hire");
+  });
+
+  it("too few competencies assessed: 'Not enough evidence', and what was not reached and why", () => {
+    const r = realReport({
+      overall: { score: 4, recommendation: null, summary: "No recommendation: not enough evidence: 1 of 5 competencies covered.", verdict: "not enough evidence: 1 of 5 competencies covered" },
+      not_reached: [{ id: "reliability", name: "Reliability", coverage: "not_reached", reason: "the candidate ended the interview before it" }],
+      candidate_questions: [{ text: "What is the team size?", for_hiring_team: true }],
+    });
+    const el = reportBody(r);
+    expect(el.querySelector("#recommendation")!.textContent).toBe("Not enough evidence");
+    expect(el.querySelector("#not-reached")!.textContent).toContain("Reliability: the candidate ended the interview before it");
+    expect(el.querySelector("#candidate-questions")!.textContent).toContain("What is the team size?");
+    expect(el.textContent).not.toContain("Lean hire");
   });
 });

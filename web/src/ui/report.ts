@@ -24,10 +24,18 @@ export function anyAssessed(r: Report): boolean {
   return r.competencies.some((c) => c.score !== null);
 }
 
+/** The badge: a recommendation only when the report makes one (enough competencies were assessed). */
+export function recommendationLabel(r: Report): { label: string; cls: string } {
+  const rec = r.overall.recommendation;
+  if (!anyAssessed(r)) return { label: "Not assessed", cls: "rec-none" };
+  if (rec === null) return { label: "Not enough evidence", cls: "rec-none" };
+  return { label: RECOMMENDATION_LABELS[rec] ?? rec, cls: `rec-${rec}` };
+}
+
 export function reportBody(r: Report): HTMLElement {
   const assessed = anyAssessed(r);
-  const rec = assessed ? (RECOMMENDATION_LABELS[r.overall.recommendation] ?? r.overall.recommendation) : "Not assessed";
-  const recClass = assessed ? `rec-${r.overall.recommendation}` : "rec-none";
+  const { label: rec, cls: recClass } = recommendationLabel(r);
+  const forHiringTeam = (r.candidate_questions ?? []).filter((q) => q.for_hiring_team);
   return h(
     "div",
     { class: "stack", id: "report" },
@@ -80,6 +88,14 @@ export function reportBody(r: Report): HTMLElement {
         ),
       ),
     ),
+    (r.not_reached ?? []).length
+      ? h("section", { class: "card", "aria-labelledby": "not-reached-title" }, h("h2", { id: "not-reached-title" }, "Not assessed"),
+          h("ul", { id: "not-reached" }, (r.not_reached ?? []).map((n) => h("li", {}, `${n.name}: ${n.reason}`))))
+      : null,
+    forHiringTeam.length
+      ? h("section", { class: "card", "aria-labelledby": "questions-title" }, h("h2", { id: "questions-title" }, "Your questions for the hiring team"),
+          h("ul", { id: "candidate-questions" }, forHiringTeam.map((q) => h("li", {}, q.text))))
+      : null,
     h("section", { class: "card", "aria-labelledby": "strengths-title" }, h("h2", { id: "strengths-title" }, "Strengths"),
       r.strengths.length ? h("ul", { id: "strengths" }, r.strengths.map((s) => h("li", {}, s))) : h("p", { class: "hint" }, "None noted.")),
     h("section", { class: "card", "aria-labelledby": "next-title" }, h("h2", { id: "next-title" }, "Next steps"),
