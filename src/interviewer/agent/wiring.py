@@ -1,17 +1,30 @@
-"""Connects an `AgentSession` to an `InterviewRuntime`: transcript persistence and the guard's inputs.
+"""Connects an `AgentSession` to an `InterviewRuntime`: transcript persistence, the guard's inputs, and each
+reply's stage timings published to the room.
 
 Shared by the voice worker and the text-mode rehearsal, so both persist and guard in exactly the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass, field
 
-from livekit.agents import AgentSession, AgentStateChangedEvent, ConversationItemAddedEvent
+from livekit import rtc
+from livekit.agents import (
+    AgentSession,
+    AgentStateChangedEvent,
+    ConversationItemAddedEvent,
+    MetricsCollectedEvent,
+    SpeechCreatedEvent,
+    llm,
+)
+from livekit.agents.metrics import LLMMetrics, TTSMetrics
 from livekit.agents.types import NOT_GIVEN
 from livekit.agents.voice.speech_handle import SpeechHandle
 
 from interviewer.agent.runtime import InterviewRuntime
+from interviewer.agent.turn_timings import TURN_TIMINGS_TOPIC, TurnTimings
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +48,7 @@ def wire_session(session: AgentSession[None], runtime: InterviewRuntime) -> None
 
     session.on("agent_state_changed", on_state)
     session.on("conversation_item_added", on_item)
+    _TurnStages(session).attach()
 
 
 async def greet(
@@ -51,3 +65,121 @@ async def greet(
     # The state may already be `listening`; feed it again so the guard can open now.
     runtime.guard.agent_state_changed(session.agent_state)
     return handle
+
+
+@dataclass(frozen=True)
+class _UserTurn:
+    speech_end: float
+    transcript_final: float | None
+    turn_end: float | None
+
+
+@dataclass
+class _TurnStages:
+    """Collects each reply's stage stamps from the session's public events and publishes them to the room.
+
+    livekit-agents reports most stages as durations; they become wall-clock stamps here: the user turn's
+    from its `stopped_speaking_at` plus the delays on the user message, the LLM's and the TTS's from each
+    request's `timestamp` (taken when the request finished) minus its `duration`, plus its ttft / ttfb.
+    A reply finds its user turn through its `e2e_latency`, which the library measures from that turn's
+    `stopped_speaking_at`.
+    """
+
+    session: AgentSession[None]
+    _user_turns: list[_UserTurn] = field(default_factory=list)
+    _tokens: dict[str, list[float]] = field(default_factory=dict)  # speech id -> first token per LLM step
+    _tts_audio: dict[str, list[float]] = field(default_factory=dict)  # speech id -> first audio per chunk
+    _sending: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def attach(self) -> None:
+        self.session.on("conversation_item_added", self._on_item)
+        self.session.on("metrics_collected", self._on_metrics)
+        self.session.on("speech_created", self._on_speech)
+
+    def _on_item(self, event: ConversationItemAddedEvent) -> None:
+        item = event.item
+        if not isinstance(item, llm.ChatMessage) or item.role != "user":
+            return
+        metrics = item.metrics
+        end = metrics.get("stopped_speaking_at")
+        if end is None:
+            return
+        transcript, turn = metrics.get("transcription_delay"), metrics.get("end_of_turn_delay")
+        self._user_turns.append(
+            _UserTurn(
+                speech_end=end,
+                transcript_final=None if transcript is None else end + transcript,
+                turn_end=None if turn is None else end + turn,
+            )
+        )
+        del self._user_turns[:-8]  # a reply follows its turn closely; older turns are never looked up
+
+    def _on_metrics(self, event: MetricsCollectedEvent) -> None:
+        metrics = event.metrics
+        if isinstance(metrics, LLMMetrics) and metrics.speech_id and metrics.ttft >= 0:
+            started = metrics.timestamp - metrics.duration
+            self._tokens.setdefault(metrics.speech_id, []).append(started + metrics.ttft)
+        elif isinstance(metrics, TTSMetrics) and metrics.speech_id and metrics.ttfb >= 0:
+            started = metrics.timestamp - metrics.duration
+            self._tts_audio.setdefault(metrics.speech_id, []).append(started + metrics.ttfb)
+
+    def _on_speech(self, event: SpeechCreatedEvent) -> None:
+        event.speech_handle.add_done_callback(self._on_speech_done)
+
+    def _on_speech_done(self, handle: SpeechHandle) -> None:
+        tokens = sorted(self._tokens.pop(handle.id, []))
+        audio = sorted(self._tts_audio.pop(handle.id, []))
+        spoken = [
+            item
+            for item in handle.chat_items
+            if isinstance(item, llm.ChatMessage) and item.metrics.get("started_speaking_at") is not None
+        ]
+        if not spoken:
+            return  # nothing was played: no reply to time
+        metrics = spoken[0].metrics
+        pushed = metrics["started_speaking_at"]
+        first_audio = audio[0] if audio else None
+        before_audio = [t for t in tokens if first_audio is None or t <= first_audio]
+        user = self._user_turn(pushed - metrics["e2e_latency"]) if "e2e_latency" in metrics else None
+        timings = TurnTimings(
+            speech_id=handle.id,
+            user_speech_end=None if user is None else user.speech_end,
+            transcript_final=None if user is None else user.transcript_final,
+            turn_end=None if user is None else user.turn_end,
+            first_token=tokens[0] if tokens else None,
+            spoken_token=before_audio[-1] if before_audio else None,
+            first_tts_audio=first_audio,
+            first_frame_pushed=pushed,
+            interrupted=handle.interrupted,
+        )
+        self._publish(timings)
+
+    def _user_turn(self, speech_end: float) -> _UserTurn:
+        for turn in reversed(self._user_turns):
+            if abs(turn.speech_end - speech_end) < 1e-3:
+                return turn
+        # The reply knows when its turn's speech ended but the user message did not say more.
+        return _UserTurn(speech_end=speech_end, transcript_final=None, turn_end=None)
+
+    def _publish(self, timings: TurnTimings) -> None:
+        room = _room_of(self.session)
+        if room is None or not room.isconnected():
+            return
+        task = asyncio.get_running_loop().create_task(self._send(room, timings))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, room: rtc.Room, timings: TurnTimings) -> None:
+        try:
+            await room.local_participant.publish_data(
+                timings.to_payload(), reliable=True, topic=TURN_TIMINGS_TOPIC
+            )
+        except Exception as error:  # timings are for measurement: never let them disturb the interview
+            log.debug("turn timings not published: %s", error)
+
+
+def _room_of(session: AgentSession[None]) -> rtc.Room | None:
+    try:
+        return session.room_io.room
+    except RuntimeError:  # started without a room: the text-mode rehearsal has nobody to tell
+        return None
