@@ -7,6 +7,11 @@ answers once, then asks to stop. Printed and written to bench/results/startup.js
 - response: end of the candidate's answer → first audible agent frame after it
 - audio-startup success: the agent transcribed the first answer AND the candidate heard the greeting
 
+The candidate's stamps are wall-clock and taken as its audio leaves the microphone for WebRTC and as the
+agent's arrives (candidate.py says what that leaves out). Before issue 9 the end of an answer was stamped when
+its last frame entered a 1 s queue, so responses from older runs of this bench read about a second slow.
+bench/latency.py measures replies properly, with the agent's stage breakdown.
+
 Usage: uv run python bench/startup.py [--sessions 20]
 """
 
@@ -105,7 +110,7 @@ async def run(sessions: int, api_url: str, emulator_host: str, store: Store) -> 
         transcribed = bool(first) and word_error_rate(FIRST_ANSWER, first) <= 0.5
         heard = run_.timings.first_agent_audio is not None
         timings = run_.timings
-        result = {
+        result: dict[str, Any] = {
             "session": index,
             "dispatch_s": timings.dispatch_seconds,
             "greeting_s": timings.greeting_seconds,

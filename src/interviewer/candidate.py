@@ -1,15 +1,31 @@
 """A simulated candidate: signs in, asks the api for an interview, joins the room and answers by voice.
 
-Used by the end-to-end tests and `bench/startup.py`. It behaves like a browser would: one microphone track
+Used by the end-to-end tests and the benchmarks. It behaves like a browser would: one microphone track
 (source MICROPHONE) that always sends audio (silence between answers, as a real microphone does), it
 records everything the agent says, and it answers with espeak-ng speech, a different voice from the agent's.
+
+It is also the latency instrument. Every stamp is wall-clock `time.time()`, the clock the agent's own stage
+stamps use (agent/turn_timings.py), so on one machine the two sets can be subtracted. An answer ends when its
+last speech sample leaves the microphone for WebRTC (not when it is queued, and not after trailing silence);
+a reply is heard at the first audible 10 ms frame of the agent's track that arrives after that.
+
+What the instrument cannot see, and so leaves out of every figure it reports:
+- A real browser's capture buffer before the microphone and its playout buffer after the received frame
+  (tens of milliseconds each, device-dependent). The WebRTC path between them (Opus packetisation, the
+  server, the receiver's jitter buffer) is inside the measurement, as it is for a real candidate.
+- Frame granularity: audio leaves and arrives in 10 ms frames, so each stamp is good to about ±10 ms.
+- The agent's quiet onset: the reply counts from the first frame above `SPEECH_RMS`, so a soft first
+  phoneme is heard a few milliseconds "late", as a person at a low volume would hear it.
+tests/integration/test_latency_instrument.py reads an injected delay back through a real server to pin this.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,13 +36,24 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 from livekit import rtc
+from pydantic import ValidationError
 
-from interviewer.speech_sim import espeak_pcm, wav_bytes
+from interviewer.agent.turn_timings import TURN_TIMINGS_TOPIC, TurnTimings
+from interviewer.speech_sim import SPEECH_RMS, JoinedSpeech, espeak_pcm, join_speech, wav_bytes
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48_000
 FRAME_SAMPLES = SAMPLE_RATE // 100  # 10 ms
-SPEECH_RMS = 300.0  # int16 RMS above which an agent frame counts as speech
+# The microphone's queue inside livekit's AudioSource. `capture_frame` returns once a frame is queued, and a
+# full queue holds this much audio, so a frame leaves about this long after `capture_frame` returned. The
+# stamps do not assume it: they add livekit's own estimate of what is still queued (checked against a sink on
+# the local track). The default, 1000 ms, with a stamp at the return, is what made every reply read a second
+# slow. A small queue acts like a real microphone; one too small for the event loop's stalls on a busy machine
+# runs dry and leaves a gap in the audio (counted in `Timings.underruns`).
+MIC_QUEUE_MS = 100
 AGENT_STATE = "lk.agent.state"
+ONSET_GAP_S = 0.3  # agent audio after this much quiet is a new onset (Piper's own pauses are shorter)
 
 
 class CandidateError(RuntimeError):
@@ -34,14 +61,38 @@ class CandidateError(RuntimeError):
 
 
 @dataclass
+class AnswerTimings:
+    """One spoken answer, wall-clock seconds of its samples leaving the microphone."""
+
+    text: str
+    started: float  # first speech sample
+    ended: float  # last speech sample
+    pauses: list[tuple[float, float]] = field(default_factory=list)  # mid-answer silences (from, to)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The agent's first audible frame after an answer ended."""
+
+    heard: float
+    seconds: float  # heard - the answer's end
+    overlapped: bool  # the agent was already audible when the answer ended: not a clean reply
+
+
+@dataclass
 class Timings:
-    """Monotonic timestamps (seconds) of what the candidate saw; None if it never happened."""
+    """Wall-clock timestamps (`time.time()`) of what the candidate saw; None if it never happened."""
 
     joined: float | None = None
     agent_joined: float | None = None
-    first_agent_audio: float | None = None
-    answer_ends: list[float] = field(default_factory=list)
-    agent_audio_after_answer: list[float] = field(default_factory=list)
+    answers: list[AnswerTimings] = field(default_factory=list)
+    agent_audible: list[float] = field(default_factory=list)  # arrival of every audible agent frame
+    turns: list[TurnTimings] = field(default_factory=list)  # the agent's own stage stamps, as received
+    underruns: int = 0  # times the microphone's queue ran dry while it should have been sending
+
+    @property
+    def first_agent_audio(self) -> float | None:
+        return self.agent_audible[0] if self.agent_audible else None
 
     @property
     def dispatch_seconds(self) -> float | None:
@@ -56,10 +107,31 @@ class Timings:
         return self.first_agent_audio - self.joined
 
     @property
+    def answer_ends(self) -> list[float]:
+        return [answer.ended for answer in self.answers]
+
+    def reply_to(self, answer: AnswerTimings) -> Reply | None:
+        index = bisect.bisect_left(self.agent_audible, answer.ended)
+        if index == len(self.agent_audible):
+            return None
+        heard = self.agent_audible[index]
+        overlapped = index > 0 and answer.ended - self.agent_audible[index - 1] < ONSET_GAP_S
+        return Reply(heard=heard, seconds=heard - answer.ended, overlapped=overlapped)
+
+    @property
     def response_seconds(self) -> list[float]:
-        return [
-            heard - said for said, heard in zip(self.answer_ends, self.agent_audio_after_answer, strict=False)
-        ]
+        """End of each answer to the first audible agent frame after it (answers with a reply)."""
+        return [reply.seconds for answer in self.answers if (reply := self.reply_to(answer)) is not None]
+
+    def agent_onsets(self) -> list[float]:
+        """Each time the agent's voice starts after at least `ONSET_GAP_S` of quiet."""
+        onsets: list[float] = []
+        previous: float | None = None
+        for heard in self.agent_audible:
+            if previous is None or heard - previous >= ONSET_GAP_S:
+                onsets.append(heard)
+            previous = heard
+        return onsets
 
 
 @dataclass
@@ -118,36 +190,59 @@ def start_interview(
 class Microphone:
     """Always sends 10 ms frames: queued speech when there is some, silence otherwise."""
 
-    def __init__(self) -> None:
-        self.source = rtc.AudioSource(SAMPLE_RATE, 1)
-        self._queue: asyncio.Queue[tuple[npt.NDArray[np.int16], asyncio.Future[float]]] = asyncio.Queue()
+    def __init__(self, queue_ms: int = MIC_QUEUE_MS) -> None:
+        self.source = rtc.AudioSource(SAMPLE_RATE, 1, queue_size_ms=queue_ms)
+        self.underruns = 0
+        self._queue_s = queue_ms / 1000
+        self._filled = False
+        self._queue: asyncio.Queue[_Utterance] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._silence = np.zeros(FRAME_SAMPLES, dtype=np.int16)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
-    async def say(self, pcm: npt.NDArray[np.int16]) -> float:
-        """Queue speech; returns the monotonic time its last frame was sent."""
-        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        await self._queue.put((pcm, done))
-        return await done
+    async def say(self, pcm: npt.NDArray[np.int16], marks: Sequence[int] = ()) -> list[float]:
+        """Send `pcm` after what is queued; the wall-clock time each sample index in `marks` left."""
+        if any(not 0 <= mark < len(pcm) for mark in marks):
+            raise ValueError("a mark lies outside the speech")
+        utterance = _Utterance(pcm, tuple(marks), asyncio.get_running_loop().create_future())
+        await self._queue.put(utterance)
+        return await utterance.done
 
-    async def _send(self, samples: npt.NDArray[np.int16]) -> None:
+    async def _send(self, samples: npt.NDArray[np.int16]) -> float:
+        """Queue one frame; returns when its last sample will leave for WebRTC."""
         frame = rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, FRAME_SAMPLES)
-        await self.source.capture_frame(frame)  # paces itself in real time
+        await self.source.capture_frame(frame)  # paces itself in real time, `queue_ms` ahead
+        # `queued_duration` is livekit's own estimate of what is still queued, this frame included: it tracks
+        # the native queue in steady state and drops to zero after the queue ran dry, where a fixed
+        # `queue_ms` would date the frame too late.
+        queued = self.source.queued_duration
+        if queued >= self._queue_s:
+            self._filled = True
+        elif self._filled and queued < 0.5 * FRAME_SAMPLES / SAMPLE_RATE:
+            self.underruns += 1  # the queue ran dry before this frame: the audio has a gap
+            self._filled = False
+        return time.time() + queued
 
     async def _run(self) -> None:
         while True:
             try:
-                pcm, done = self._queue.get_nowait()
+                utterance = self._queue.get_nowait()
             except asyncio.QueueEmpty:
                 await self._send(self._silence)
                 continue
+            pcm = utterance.pcm
             padded = np.concatenate([pcm, np.zeros((-len(pcm)) % FRAME_SAMPLES, dtype=np.int16)])
+            left: dict[int, float] = {}
             for start in range(0, len(padded), FRAME_SAMPLES):
-                await self._send(padded[start : start + FRAME_SAMPLES])
-            done.set_result(time.monotonic())
+                handed = await self._send(padded[start : start + FRAME_SAMPLES])
+                # A frame handed over at T carries [T - 10 ms, T], as a sound card's capture callback would.
+                for mark in utterance.marks:
+                    if start <= mark < start + FRAME_SAMPLES:
+                        left[mark] = handed - (start + FRAME_SAMPLES - 1 - mark) / SAMPLE_RATE
+            if not utterance.done.done():
+                utterance.done.set_result([left[mark] for mark in utterance.marks])
 
     async def aclose(self) -> None:
         if self._task is not None:
@@ -157,20 +252,27 @@ class Microphone:
         await self.source.aclose()
 
 
+@dataclass(frozen=True)
+class _Utterance:
+    pcm: npt.NDArray[np.int16]
+    marks: tuple[int, ...]
+    done: asyncio.Future[list[float]]
+
+
 class Candidate:
     """Joins a room as the candidate and holds a spoken conversation with the agent."""
 
-    def __init__(self, interview: Interview) -> None:
+    def __init__(self, interview: Interview, *, mic_queue_ms: int = MIC_QUEUE_MS) -> None:
         self.interview = interview
         self.room = rtc.Room()
-        self.mic = Microphone()
+        self.mic = Microphone(mic_queue_ms)
         self.timings = Timings()
         self._agent_frames: list[npt.NDArray[np.int16]] = []
         self._agent_state = asyncio.Event()
         self._states: list[str] = []
+        self._state_now: str | None = None
         self._agent_gone = asyncio.Event()
         self._record_tasks: list[asyncio.Task[None]] = []
-        self._awaiting_reply = False
 
     # -- room -----------------------------------------------------------------------------------
 
@@ -179,10 +281,11 @@ class Candidate:
         self.room.on("participant_disconnected", self._on_left)
         self.room.on("track_subscribed", self._on_track)
         self.room.on("participant_attributes_changed", self._on_attributes)
+        self.room.on("data_received", self._on_data)
         # When the agent deletes the room at the end, the candidate is disconnected rather than told that
         # the agent left: both mean the interview is over.
         self.room.on("disconnected", lambda *_: self._agent_gone.set())
-        self.timings.joined = time.monotonic()
+        self.timings.joined = time.time()
         await self.room.connect(self.interview.livekit_url, self.interview.token)
         for participant in self.room.remote_participants.values():
             self._on_participant(participant)
@@ -195,12 +298,12 @@ class Candidate:
         await self.room.local_participant.publish_track(track, options)
         self.mic.start()
 
-    def _is_agent(self, participant: rtc.Participant) -> bool:
-        return participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+    def _is_agent(self, participant: rtc.Participant | None) -> bool:
+        return participant is not None and participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
 
     def _on_participant(self, participant: rtc.RemoteParticipant) -> None:
         if self._is_agent(participant) and self.timings.agent_joined is None:
-            self.timings.agent_joined = time.monotonic()
+            self.timings.agent_joined = time.time()
             self._note_state(participant.attributes.get(AGENT_STATE))
 
     def _on_left(self, participant: rtc.RemoteParticipant) -> None:
@@ -211,8 +314,17 @@ class Candidate:
         if self._is_agent(participant) and AGENT_STATE in changed:
             self._note_state(changed[AGENT_STATE])
 
+    def _on_data(self, packet: rtc.DataPacket) -> None:
+        if packet.topic != TURN_TIMINGS_TOPIC or not self._is_agent(packet.participant):
+            return
+        try:
+            self.timings.turns.append(TurnTimings.from_payload(packet.data))
+        except ValidationError as error:  # an agent of another version: the figures do without its stages
+            log.warning("unreadable turn timings from the agent: %s", error)
+
     def _note_state(self, state: str | None) -> None:
         if state:
+            self._state_now = state
             self._states.append(state)
             self._agent_state.set()
 
@@ -231,16 +343,12 @@ class Candidate:
 
     async def _consume(self, stream: rtc.AudioStream) -> None:
         async for event in stream:
+            # Stamped as the frame arrives from the jitter buffer, before any work on it.
+            arrived = time.time()
             samples = np.frombuffer(event.frame.data, dtype=np.int16).copy()
             self._agent_frames.append(samples)
-            if float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) < SPEECH_RMS:
-                continue
-            now = time.monotonic()
-            if self.timings.first_agent_audio is None:
-                self.timings.first_agent_audio = now
-            if self._awaiting_reply:
-                self._awaiting_reply = False
-                self.timings.agent_audio_after_answer.append(now)
+            if float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) >= SPEECH_RMS:
+                self.timings.agent_audible.append(arrived)
 
     # -- conversation --------------------------------------------------------------------------------
 
@@ -262,11 +370,27 @@ class Candidate:
                 )
         return False
 
-    async def say(self, text: str) -> None:
-        pcm = espeak_pcm(text, sample_rate=SAMPLE_RATE)
-        ended = await self.mic.say(pcm)
-        self.timings.answer_ends.append(ended)
-        self._awaiting_reply = True
+    async def say(self, text: str) -> AnswerTimings:
+        return await self.say_parts([text], [])
+
+    async def say_parts(self, parts: Sequence[str], pauses: Sequence[float]) -> AnswerTimings:
+        """One answer spoken part by part, with `pauses[i]` seconds of silence after part i."""
+        # Synthesised off the event loop: a blocked loop starves the microphone's small queue (an underrun).
+        speech = await asyncio.to_thread(_spoken, parts, pauses)
+        marks = [sample for span in speech.spans for sample in span]
+        left = await self.mic.say(speech.pcm, marks)
+        self.timings.underruns = self.mic.underruns
+        answer = AnswerTimings(
+            text=" ".join(parts),
+            started=left[0],
+            ended=left[-1],
+            pauses=[(left[i], left[i + 1]) for i in range(1, len(left) - 1, 2)],
+        )
+        self.timings.answers.append(answer)
+        # Agent states from before the end (a reply that cut into a pause) must not count as the reply
+        # to this answer; one that is still under way does.
+        self._states = [self._state_now] if self._state_now in ("thinking", "speaking") else []
+        return answer
 
     async def converse(self, answers: Sequence[str], *, turn_timeout: float = 60.0) -> list[str]:
         """Wait for each agent turn to finish, then answer; returns what was said."""
@@ -294,6 +418,10 @@ class Candidate:
             task.cancel()
         await asyncio.gather(*self._record_tasks, return_exceptions=True)
         await self.room.disconnect()
+
+
+def _spoken(parts: Sequence[str], pauses: Sequence[float]) -> JoinedSpeech:
+    return join_speech([espeak_pcm(part, sample_rate=SAMPLE_RATE) for part in parts], pauses, SAMPLE_RATE)
 
 
 async def interview_by_voice(

@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import tempfile
 import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +68,78 @@ def espeak_pcm(
             raise SpeechSimError(f"espeak-ng failed: {error.stderr.decode(errors='replace')}") from error
         pcm, native_rate = read_wav(out)
     return resample(pcm, native_rate, sample_rate)
+
+
+# int16 RMS above which a short window counts as speech: far below espeak-ng's and Piper's voiced sounds,
+# far above the near-zero of a decoded silent Opus frame.
+SPEECH_RMS = 300.0
+SPEECH_WINDOW_S = 0.005
+JOIN_MARGIN_S = 0.02
+
+
+def speech_span(
+    pcm: npt.NDArray[np.int16], sample_rate: int, *, threshold: float = SPEECH_RMS
+) -> tuple[int, int] | None:
+    """First and last sample (inclusive) of the 5 ms windows loud enough to be speech; None if there are none.
+
+    The same RMS threshold decides, on the candidate's side, when the agent's voice is heard, so "speech"
+    means the same thing at both ends of a measured reply. A fade below the threshold is cut: the span can
+    end up to one window before the last faintly audible sample.
+    """
+    window = max(1, int(sample_rate * SPEECH_WINDOW_S))
+    count = len(pcm) // window
+    if count == 0:
+        return None
+    blocks = pcm[: count * window].astype(np.float64).reshape(count, window)
+    loud = np.flatnonzero(np.sqrt(np.mean(blocks**2, axis=1)) >= threshold)
+    if loud.size == 0:
+        return None
+    return int(loud[0]) * window, (int(loud[-1]) + 1) * window - 1
+
+
+@dataclass(frozen=True)
+class JoinedSpeech:
+    """Parts of one utterance joined with exact silences; `spans` are each part's speech (sample indices)."""
+
+    pcm: npt.NDArray[np.int16]
+    spans: tuple[tuple[int, int], ...]
+
+
+def join_speech(
+    parts: Sequence[npt.NDArray[np.int16]], pauses: Sequence[float], sample_rate: int
+) -> JoinedSpeech:
+    """The parts with `pauses[i]` seconds from the end of part i's speech to the start of part i+1's.
+
+    Each part is cut to its speech span plus a short margin (a soft consonant below the threshold stays), and
+    the silence between is chosen so the pause is exact: espeak-ng's own leading and trailing silence would
+    otherwise lengthen every pause by a varying amount. The first part starts and the last ends at its speech.
+    """
+    if len(pauses) != len(parts) - 1:
+        raise SpeechSimError(f"{len(parts)} parts need {len(parts) - 1} pauses, got {len(pauses)}")
+    margin = int(sample_rate * JOIN_MARGIN_S)
+    cuts: list[tuple[int, int, int, int]] = []  # (cut start, speech start, speech end, cut end)
+    for index, part in enumerate(parts):
+        span = speech_span(part, sample_rate)
+        if span is None:
+            raise SpeechSimError(f"part {index} has no audible speech")
+        start = max(0, span[0] - margin) if index > 0 else span[0]
+        end = min(len(part) - 1, span[1] + margin) if index < len(pauses) else span[1]
+        cuts.append((start, span[0], span[1], end))
+    chunks: list[npt.NDArray[np.int16]] = []
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for index, (part, (start, first, last, end)) in enumerate(zip(parts, cuts, strict=True)):
+        spans.append((offset + first - start, offset + last - start))
+        chunks.append(part[start : end + 1])
+        offset += end + 1 - start
+        if index < len(pauses):
+            next_start, next_first = cuts[index + 1][0], cuts[index + 1][1]
+            gap = round(pauses[index] * sample_rate) - (end - last) - (next_first - next_start)
+            if gap < 0:
+                raise SpeechSimError(f"pause {index} is shorter than the join margins")
+            chunks.append(np.zeros(gap, dtype=np.int16))
+            offset += gap
+    return JoinedSpeech(pcm=np.concatenate(chunks), spans=tuple(spans))
 
 
 def wav_bytes(pcm: npt.NDArray[np.int16], sample_rate: int) -> bytes:
