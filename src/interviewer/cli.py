@@ -36,6 +36,7 @@ def _cmd_rehearse(args: argparse.Namespace) -> int:
         print(f"error: --answers {args.answers}: no such file", file=sys.stderr)
         return 2
     store = Store(args.database or settings.resolved_database_url)
+    print(f"Plan: {plan.title} — {', '.join(c.name for c in plan.competencies)}\n", flush=True)
 
     def show(speaker: str, text: str) -> None:
         label = "Interviewer" if speaker == "interviewer" else "You"

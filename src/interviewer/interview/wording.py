@@ -80,8 +80,13 @@ def warmup_line(text: str) -> str:
     return f"Great, let's begin. {text}"
 
 
+def topic_phrase(name: str) -> str:
+    """A competency's name inside a sentence: lower case, except acronyms ("SLOs", "UX")."""
+    return " ".join(w if sum(c.isupper() for c in w) > 1 else w.lower() for w in name.split())
+
+
 def new_competency_line(competency_name: str, text: str) -> str:
-    return f"Let's talk about {competency_name.lower()}. {text}"
+    return f"Let's talk about {topic_phrase(competency_name)}. {text}"
 
 
 def another_question_line(text: str) -> str:
@@ -98,7 +103,7 @@ def repeat_line(text: str) -> str:
 
 def clarification(question: str, competency_name: str | None) -> str:
     """A plainer version of the question: what a good answer contains, without giving the answer away."""
-    about = f" about {competency_name.lower()}" if competency_name else ""
+    about = f" about {topic_phrase(competency_name)}" if competency_name else ""
     return (
         f"I'm looking for one real situation{about}, from any job or project: what was going on, what you "
         f"did yourself, and how it turned out. In other words: {question}"
@@ -107,7 +112,7 @@ def clarification(question: str, competency_name: str | None) -> str:
 
 def easier_variant(competency_name: str) -> str:
     return (
-        f"Let me make it easier. Think of any time, even a small one, when {competency_name.lower()} "
+        f"Let me make it easier. Think of any time, even a small one, when {topic_phrase(competency_name)} "
         "mattered in your work. What happened, and what did you do?"
     )
 
@@ -160,7 +165,7 @@ def answer_to_question(
     if topic is QuestionTopic.role:
         return f"This interview is for the {role_title} role. {role_summary}"
     if topic is QuestionTopic.interview_format:
-        topics = ", ".join(name.lower() for name in competency_names)
+        topics = ", ".join(topic_phrase(name) for name in competency_names)
         return (
             f"It's a {duration_minutes}-minute conversation: a question or two on each of {topics}, "
             "then time for your questions."
@@ -187,7 +192,8 @@ def back_to_question_line() -> str:
 def goodbye(*, on_request: bool, noted_questions: Sequence[str] = ()) -> str:
     noted = ""
     if noted_questions:
-        noted = "I've noted your question for the hiring team, and they will follow up. "
+        which = "question" if len(noted_questions) == 1 else "questions"
+        noted = f"I've noted your {which} for the hiring team, and they will follow up. "
     if on_request:
         return (
             f"{noted}Thank you for your time today. Everything you said is saved, and your "
