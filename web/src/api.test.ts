@@ -38,6 +38,20 @@ describe("api client", () => {
     expect(err.userError.retryAfterSeconds).toBe(7);
   });
 
+  it("a 503 busy problem (every worker full) maps to busy with the wait, not to a server error", async () => {
+    const body = { type: "urn:interviewer:problem:busy", title: "Every interviewer is busy", status: 503, detail: "full", retry_after: 12 };
+    const headers = { "Content-Type": "application/problem+json", "Retry-After": "12" };
+    const api = createApi(async () => "t", (async () => res(503, body, headers)) as unknown as typeof fetch);
+    const err = (await api.startInterview({ role: "x" }).catch((e: unknown) => e)) as ApiError;
+    expect(err.status).toBe(503);
+    expect(err.userError.code).toBe("busy");
+    expect(err.userError.retryAfterSeconds).toBe(12);
+    // A bare 503 (a proxy, or the identity provider) is not "busy": the generic server error.
+    const bare = createApi(async () => "t", (async () => res(503, undefined, { "Retry-After": "12" })) as unknown as typeof fetch);
+    const err2 = (await bare.startInterview({ role: "x" }).catch((e: unknown) => e)) as ApiError;
+    expect(err2.userError.code).toBe("server");
+  });
+
   it("maps a network failure", async () => {
     const api = createApi(async () => "t", (async () => {
       throw new TypeError("Failed to fetch");

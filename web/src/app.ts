@@ -56,6 +56,8 @@ export function startApp(root: HTMLElement): DebugHooks {
   let auth: AuthClient | null = null;
   let room: InterviewRoom | null = null;
   let lastFailed: (() => void) | null = null;
+  /** Bumped when the candidate leaves (another screen, sign-out): an answer to an earlier start is dropped. */
+  let startSeq = 0;
   let reportPoll: { id: string; timer: number; tries: number; agentScoring: boolean } | null = null;
 
   const api: Api = createApi(async (force) => (auth ? auth.idToken(force) : null));
@@ -147,6 +149,9 @@ export function startApp(root: HTMLElement): DebugHooks {
       void dropRoom();
       api.end(id).catch(() => undefined);
     }
+    if ((prev.screen !== next.screen && next.screen !== "interview") || prev.user?.uid !== next.user?.uid) startSeq++;
+    // The wait for a free interviewer ran out: ask again for the same interview.
+    if (next.startRetry?.status === "due" && prev.startRetry?.status !== "due") void startInterview();
   }
 
   function onScreenEntered(screen: Screen) {
@@ -246,10 +251,27 @@ export function startApp(root: HTMLElement): DebugHooks {
     const s = state.setup;
     const body: StartInterviewRequest = { role: s.role, duration_minutes: s.duration };
     if (s.jobDescription.trim()) body.job_description = s.jobDescription.trim();
-    dispatch({ type: "error", error: null });
-    dispatch({ type: "busy", what: "starting" });
+    const seq = ++startSeq;
+    dispatch({ type: "start_requested" });
+    let grant: InterviewGrant;
     try {
-      const grant = await api.startInterview(body);
+      grant = await api.startInterview(body);
+    } catch (e) {
+      if (seq !== startSeq) return; // the candidate left meanwhile: nothing to show
+      if (e instanceof ApiError && e.userError.code === "busy") {
+        // No room: wait (the reducer counts and bounds the retries), then ask again.
+        lastFailed = () => void startInterview();
+        dispatch({ type: "start_busy", error: e.userError, now: Date.now() });
+        return;
+      }
+      return fail(e, () => void startInterview());
+    }
+    if (seq !== startSeq) {
+      // Granted after the candidate left (back, sign-out): end it, so no agent waits in an empty room.
+      api.end(grant.interview_id).catch(() => undefined);
+      return;
+    }
+    try {
       await join(grant, roleTitle(s.role), s.duration);
     } catch (e) {
       fail(e, () => void startInterview());
@@ -395,6 +417,11 @@ export function startApp(root: HTMLElement): DebugHooks {
           return;
         }
         case "retry": {
+          // While waiting for a free interviewer: ask now, keeping the busy message and the count.
+          if (state.startRetry) {
+            void startInterview();
+            return;
+          }
           const f = lastFailed;
           dispatch({ type: "error", error: null });
           f?.();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mapAuthError, mapMediaError, mapProblem, parseRetryAfter } from "./errors";
+import { BUSY_WAIT_DEFAULT_S, busyGaveUpError, mapAuthError, mapMediaError, mapProblem, parseRetryAfter } from "./errors";
 
 const domErr = (name: string) => Object.assign(new Error(name), { name });
 
@@ -62,6 +62,56 @@ describe("problem+json → message", () => {
     expect(mapProblem(503, null).code).toBe("server");
     expect(mapProblem(503, null).actions).toContain("retry");
     expect(mapProblem(418, { title: "Teapot" }).title).toBe("Teapot");
+  });
+});
+
+describe("503 busy (every interviewer is full)", () => {
+  const busy = {
+    type: "urn:interviewer:problem:busy",
+    title: "Every interviewer is busy",
+    status: 503,
+    detail: "all 2 interview workers are full; please try again in 15 seconds",
+    retry_after: 15,
+  };
+
+  it("says busy, when it will try again, and that nothing is needed", () => {
+    const e = mapProblem(503, busy, 15);
+    expect(e.code).toBe("busy");
+    expect(e.retryAfterSeconds).toBe(15);
+    expect(e.actions).toEqual(["retry", "back"]);
+    expect(e.title).toMatch(/busy/);
+    expect(e.message).toContain("15 seconds");
+    expect(e.message).toMatch(/don't need to do anything/);
+  });
+
+  it("takes the wait from the body first, then the Retry-After header, else a default", () => {
+    expect(mapProblem(503, busy, 40).retryAfterSeconds).toBe(15);
+    expect(mapProblem(503, { ...busy, retry_after: undefined }, 40).retryAfterSeconds).toBe(40);
+    expect(mapProblem(503, { ...busy, retry_after: "soon" }, 40).retryAfterSeconds).toBe(40);
+    expect(mapProblem(503, { ...busy, retry_after: undefined }).retryAfterSeconds).toBe(BUSY_WAIT_DEFAULT_S);
+  });
+
+  it("bounds the wait: never a tight loop, never an endless countdown", () => {
+    expect(mapProblem(503, { ...busy, retry_after: 0 }).retryAfterSeconds).toBe(1);
+    expect(mapProblem(503, { ...busy, retry_after: 2.2 }).retryAfterSeconds).toBe(3);
+    expect(mapProblem(503, { ...busy, retry_after: 86_400 }).retryAfterSeconds).toBe(300);
+    expect(mapProblem(503, { ...busy, retry_after: 120 }).message).toContain("2 minutes");
+  });
+
+  it("a 503 of another type is still the generic server error", () => {
+    const idp = { type: "urn:interviewer:problem:identity-unavailable", title: "Unavailable", status: 503 };
+    expect(mapProblem(503, idp, 5).code).toBe("server");
+    expect(mapProblem(503, { ...busy, type: "urn:interviewer:problem:busy-ish" }).code).toBe("server");
+    // busy only means busy on a 503
+    expect(mapProblem(500, busy).code).toBe("server");
+  });
+
+  it("giving up after the retries keeps both choices and names no countdown", () => {
+    const e = busyGaveUpError(10);
+    expect(e.code).toBe("busy");
+    expect(e.actions).toEqual(["retry", "back"]);
+    expect(e.retryAfterSeconds).toBeUndefined();
+    expect(e.message).toContain("10 more times");
   });
 });
 

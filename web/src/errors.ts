@@ -10,6 +10,7 @@ export type ErrorCode =
   | "auth_failed"
   | "active_interview"
   | "rate_limited"
+  | "busy"
   | "invalid_request"
   | "not_found"
   | "server"
@@ -36,7 +37,7 @@ export interface UserError {
   actions: ErrorAction[];
   /** For active_interview (409): the interview to rejoin or end. */
   interviewId?: string;
-  /** For rate_limited (429): seconds from the Retry-After header. */
+  /** For rate_limited (429) and busy (503): seconds to wait before trying again. */
   retryAfterSeconds?: number;
 }
 
@@ -102,9 +103,50 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
+/** Problem type the api gives a 503 when every interview worker is full (BusyProblem). */
+const BUSY_TYPE_SUFFIX = ":busy";
+/** Wait when a busy answer names no time, and the bounds on a named one: never a tight loop of requests,
+ *  never a countdown nobody would sit through. */
+export const BUSY_WAIT_DEFAULT_S = 20;
+const BUSY_WAIT_MIN_S = 1;
+const BUSY_WAIT_MAX_S = 300;
+
+/** "Every interviewer is busy": the body's retry_after, else the Retry-After header, else a default. */
+export function busyError(problem: Problem | null, retryAfter?: number): UserError {
+  const fromBody = problem?.retry_after;
+  const named = typeof fromBody === "number" && Number.isFinite(fromBody) ? fromBody : retryAfter;
+  const seconds =
+    named === undefined ? BUSY_WAIT_DEFAULT_S : Math.min(BUSY_WAIT_MAX_S, Math.max(BUSY_WAIT_MIN_S, Math.ceil(named)));
+  return {
+    code: "busy",
+    title: "All our interviewers are busy right now",
+    message: `Every interviewer is with another candidate. We'll try again in ${formatWait(seconds)} — you don't need to do anything. Keep this page open.`,
+    actions: ["retry", "back"],
+    retryAfterSeconds: seconds,
+  };
+}
+
+/** Busy after every automatic retry: stop asking, say so, and leave the choice to the person. */
+export function busyGaveUpError(retries: number): UserError {
+  return {
+    code: "busy",
+    title: "Every interviewer is still busy",
+    message:
+      `We tried ${retries} more time${retries === 1 ? "" : "s"} and every interviewer is still with another candidate. ` +
+      "Try again in a few minutes, or go back and come back later.",
+    actions: ["retry", "back"],
+  };
+}
+
+function isBusy(status: number, problem: Problem | null): boolean {
+  return status === 503 && typeof problem?.type === "string" && problem.type.endsWith(BUSY_TYPE_SUFFIX);
+}
+
 /** An HTTP error response from the api (problem+json or not) → UserError. */
 export function mapProblem(status: number, problem: Problem | null, retryAfter?: number): UserError {
   const detail = typeof problem?.detail === "string" && problem.detail ? problem.detail : undefined;
+  // A 503 that is not "busy" is the identity provider being unreachable: the generic server error below.
+  if (isBusy(status, problem)) return busyError(problem, retryAfter);
   switch (status) {
     case 401:
       return {

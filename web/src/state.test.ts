@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { mapProblem } from "./errors";
 import {
   agentStatus,
+  BUSY_MAX_RETRIES,
   initialState,
   interviewEndsAt,
   questionBudgetMs,
   reduce,
+  startRetryCountdown,
   type Event,
   type State,
 } from "./state";
@@ -190,6 +193,114 @@ describe("connection", () => {
     ]);
     expect(s.error).toBeNull();
     expect(s.session!.transcript.segments.map((x) => x.text)).toEqual(["Hi"]);
+  });
+});
+
+describe("busy: every interviewer is full", () => {
+  const busy = mapProblem(503, { type: "urn:interviewer:problem:busy", status: 503, retry_after: 5 });
+  const onPreflight: Event[] = [...signedIn, { type: "navigate", screen: "preflight" }];
+  const busyAt = (now: number): Event => ({ type: "start_busy", error: busy, now });
+
+  it("busy → waiting with a countdown → due → retry → granted opens the room", () => {
+    let s = run([...onPreflight, { type: "start_requested" }]);
+    expect(s.busy).toBe("starting");
+    s = reduce(s, busyAt(T0));
+    expect(s.screen).toBe("preflight");
+    expect(s.session).toBeNull();
+    expect(s.busy).toBeNull();
+    expect(s.error?.code).toBe("busy");
+    expect(s.startRetry).toEqual({ busyAnswers: 1, status: "waiting", retryAt: T0 + 5_000 });
+    // The countdown starts at the full wait, however long ago the last tick was.
+    expect(startRetryCountdown(reduce(s, { type: "start_busy", error: busy, now: T0 + 400 }))?.remainingSeconds).toBe(5);
+    expect(startRetryCountdown(s)?.remainingSeconds).toBe(5);
+
+    s = reduce(s, { type: "tick", now: T0 + 1_200 });
+    expect(startRetryCountdown(s)).toEqual({ remainingSeconds: 4, attempt: 1, maxAttempts: BUSY_MAX_RETRIES, trying: false });
+    s = reduce(s, { type: "tick", now: T0 + 4_999 });
+    expect(s.startRetry?.status).toBe("waiting");
+    s = reduce(s, { type: "tick", now: T0 + 5_000 });
+    expect(s.startRetry?.status).toBe("due");
+    expect(startRetryCountdown(s)?.remainingSeconds).toBe(0);
+
+    // The app asks again: the busy message stays until the answer comes.
+    s = reduce(s, { type: "start_requested" });
+    expect(s.startRetry?.status).toBe("retrying");
+    expect(s.busy).toBe("starting");
+    expect(s.error?.code).toBe("busy");
+    expect(startRetryCountdown(s)?.trying).toBe(true);
+    // A tick while the request is in flight does not make it due again.
+    expect(reduce(s, { type: "tick", now: T0 + 60_000 }).startRetry?.status).toBe("retrying");
+
+    s = reduce(s, { type: "interview_granted", grant, roleTitle: "B", durationMinutes: 20 });
+    expect(s.screen).toBe("interview");
+    expect(s.error).toBeNull();
+    expect(s.startRetry).toBeNull();
+    expect(startRetryCountdown(s)).toBeNull();
+  });
+
+  it("a second busy answer waits again and counts", () => {
+    const s = run([...onPreflight, busyAt(T0), { type: "tick", now: T0 + 5_000 }, { type: "start_requested" }, busyAt(T0 + 6_000)]);
+    expect(s.startRetry).toEqual({ busyAnswers: 2, status: "waiting", retryAt: T0 + 11_000 });
+    expect(s.busy).toBeNull();
+  });
+
+  it(`stops after ${BUSY_MAX_RETRIES} automatic retries and offers the buttons`, () => {
+    let s = run([...onPreflight, { type: "start_requested" }, busyAt(T0)]);
+    let now = T0;
+    let retries = 0;
+    for (;;) {
+      now += 5_000;
+      s = reduce(s, { type: "tick", now });
+      if (s.startRetry?.status !== "due") break;
+      retries++;
+      s = reduce(s, { type: "start_requested" });
+      s = reduce(s, busyAt(now));
+    }
+    expect(retries).toBe(BUSY_MAX_RETRIES);
+    expect(s.startRetry).toBeNull();
+    expect(s.busy).toBeNull();
+    expect(s.error?.code).toBe("busy");
+    expect(s.error?.actions).toEqual(["retry", "back"]);
+    expect(s.error?.retryAfterSeconds).toBeUndefined();
+    expect(s.error?.message).toContain(`${BUSY_MAX_RETRIES} more times`);
+    // Nothing more is due, however long the page stays open.
+    expect(reduce(s, { type: "tick", now: now + 3_600_000 }).startRetry).toBeNull();
+    // "Try again" after that is the person's own new start: a fresh count.
+    s = reduce(s, { type: "error", error: null });
+    s = reduce(s, { type: "start_requested" });
+    s = reduce(s, busyAt(now));
+    expect(s.startRetry?.busyAnswers).toBe(1);
+  });
+
+  it("back cancels the wait; nothing becomes due afterwards", () => {
+    let s = run([...onPreflight, busyAt(T0), { type: "navigate", screen: "setup" }]);
+    expect(s.startRetry).toBeNull();
+    expect(s.error).toBeNull();
+    s = reduce(s, { type: "tick", now: T0 + 60_000 });
+    expect(s.startRetry).toBeNull();
+  });
+
+  it("signing out cancels the wait", () => {
+    const s = run([...onPreflight, busyAt(T0), { type: "auth_changed", user: null }]);
+    expect(s.startRetry).toBeNull();
+  });
+
+  it("another failure during the retry ends the wait and shows that error", () => {
+    const s = run([
+      ...onPreflight,
+      busyAt(T0),
+      { type: "tick", now: T0 + 5_000 },
+      { type: "start_requested" },
+      { type: "error", error: mapProblem(500, null) },
+    ]);
+    expect(s.startRetry).toBeNull();
+    expect(s.error?.code).toBe("server");
+  });
+
+  it("a busy answer without a wait falls back to the default, never an immediate loop", () => {
+    const { retryAfterSeconds: _, ...noWait } = busy;
+    const s = run([...onPreflight, { type: "start_busy", error: noWait, now: T0 }]);
+    expect(s.startRetry!.retryAt).toBeGreaterThan(T0);
   });
 });
 

@@ -1,6 +1,12 @@
 // The UI state machine: a pure reducer from events to state. No DOM, no network, no clock reads:
 // time comes in through events (`now`), so every transition is unit-testable.
-import { agentTimeoutError, connectionLostError, type UserError } from "./errors";
+import {
+  agentTimeoutError,
+  BUSY_WAIT_DEFAULT_S,
+  busyGaveUpError,
+  connectionLostError,
+  type UserError,
+} from "./errors";
 import { emptyTranscript, mergeSegment, type SegmentUpdate, type TranscriptState } from "./transcript";
 import { DURATION_DEFAULT } from "./time";
 import type { InterviewDetail, InterviewGrant, InterviewSummary, Role, RuntimeConfig } from "./types";
@@ -11,6 +17,9 @@ export type Phase = "greeting" | "warmup" | "core" | "candidate_questions" | "cl
 export type Connection = "connecting" | "connected" | "reconnecting" | "disconnected";
 
 export const DEFAULT_AGENT_JOIN_TIMEOUT_S = 20;
+/** How many times the client asks again, on its own, after "every interviewer is busy", before it stops and
+ *  leaves the choice to the candidate. */
+export const BUSY_MAX_RETRIES = 10;
 
 export interface User {
   uid: string;
@@ -61,6 +70,17 @@ export interface ReportView {
   agentScoring?: boolean;
 }
 
+/** Waiting out "every interviewer is busy" before asking for the same interview again. */
+export interface StartRetry {
+  /** Busy answers in a row for this start (1 after the first). */
+  busyAnswers: number;
+  /** waiting: counting down to `retryAt`; due: the countdown ran out and the app should ask again now;
+   *  retrying: that request is in flight. */
+  status: "waiting" | "due" | "retrying";
+  /** When (ms) the next request is due. */
+  retryAt: number;
+}
+
 export interface State {
   screen: Screen;
   now: number;
@@ -76,6 +96,8 @@ export interface State {
   /** What the app is doing right now (disables buttons, shows progress), or null. */
   busy: string | null;
   error: UserError | null;
+  /** Set while the start of an interview waits for a free interviewer; null otherwise. */
+  startRetry: StartRetry | null;
 }
 
 export type Event =
@@ -87,6 +109,8 @@ export type Event =
   | { type: "mic_selected"; deviceId: string | null }
   | { type: "busy"; what: string | null }
   | { type: "error"; error: UserError | null }
+  | { type: "start_requested" }
+  | { type: "start_busy"; error: UserError; now: number }
   | { type: "interview_granted"; grant: InterviewGrant; roleTitle: string; durationMinutes: number }
   | { type: "room_connected"; now: number }
   | { type: "room_reconnecting" }
@@ -120,6 +144,7 @@ export function initialState(now: number): State {
     history: null,
     busy: null,
     error: null,
+    startRetry: null,
   };
 }
 
@@ -144,7 +169,16 @@ export function reduce(state: State, ev: Event): State {
     case "auth_changed": {
       if (!ev.user) {
         // Signed out (or the token is gone): everything user-specific goes with it.
-        return { ...state, user: null, screen: "signin", session: null, report: null, history: null, busy: null };
+        return {
+          ...state,
+          user: null,
+          screen: "signin",
+          session: null,
+          report: null,
+          history: null,
+          busy: null,
+          startRetry: null,
+        };
       }
       const screen = state.screen === "loading" || state.screen === "signin" ? "setup" : state.screen;
       // A sign-in clears an auth error that sent the person here.
@@ -157,7 +191,8 @@ export function reduce(state: State, ev: Event): State {
 
     case "navigate":
       if (ev.screen === state.screen) return state;
-      return { ...state, screen: ev.screen, error: null, busy: null };
+      // Leaving the screen cancels a wait for a free interviewer (the candidate's "back").
+      return { ...state, screen: ev.screen, error: null, busy: null, startRetry: null };
 
     case "setup_changed":
       return { ...state, setup: { ...state.setup, ...ev.patch } };
@@ -169,7 +204,37 @@ export function reduce(state: State, ev: Event): State {
       return { ...state, busy: ev.what };
 
     case "error":
-      return { ...state, error: ev.error, busy: ev.error ? null : state.busy };
+      // Any other failure ends a wait for a free interviewer: the person sees that error and its buttons.
+      return {
+        ...state,
+        error: ev.error,
+        busy: ev.error ? null : state.busy,
+        startRetry: ev.error ? null : state.startRetry,
+      };
+
+    case "start_requested": {
+      const r = state.startRetry;
+      // A request while waiting for a free interviewer (the countdown ran out, or "Try again" now) counts
+      // against the same bound and keeps the busy message on screen until the answer comes.
+      if (r) return { ...state, busy: "starting", startRetry: { ...r, status: "retrying" } };
+      return { ...state, busy: "starting", error: null };
+    }
+
+    case "start_busy": {
+      const busyAnswers = (state.startRetry?.busyAnswers ?? 0) + 1;
+      if (busyAnswers > BUSY_MAX_RETRIES) {
+        return { ...state, busy: null, error: busyGaveUpError(BUSY_MAX_RETRIES), startRetry: null };
+      }
+      const waitS = ev.error.retryAfterSeconds ?? BUSY_WAIT_DEFAULT_S;
+      return {
+        ...state,
+        // The countdown runs from this moment, not from the last tick.
+        now: ev.now,
+        busy: null,
+        error: ev.error,
+        startRetry: { busyAnswers, status: "waiting", retryAt: ev.now + waitS * 1000 },
+      };
+    }
 
     case "interview_granted":
       return {
@@ -177,6 +242,7 @@ export function reduce(state: State, ev: Event): State {
         screen: "interview",
         busy: null,
         error: null,
+        startRetry: null,
         session: {
           interviewId: ev.grant.interview_id,
           roleTitle: ev.roleTitle,
@@ -307,6 +373,8 @@ export function reduce(state: State, ev: Event): State {
 
     case "tick": {
       const next = { ...state, now: ev.now };
+      const r = state.startRetry;
+      if (r?.status === "waiting" && ev.now >= r.retryAt) next.startRetry = { ...r, status: "due" };
       const s = state.session;
       if (
         state.screen === "interview" &&
@@ -326,6 +394,27 @@ export function reduce(state: State, ev: Event): State {
 }
 
 // ---- derived views (pure) ----
+
+export interface StartRetryCountdown {
+  remainingSeconds: number;
+  /** Which automatic retry the countdown leads to (1-based). */
+  attempt: number;
+  maxAttempts: number;
+  /** The retry is due or in flight. */
+  trying: boolean;
+}
+
+/** The countdown shown while waiting for a free interviewer, or null when not waiting. */
+export function startRetryCountdown(state: State): StartRetryCountdown | null {
+  const r = state.startRetry;
+  if (!r) return null;
+  return {
+    remainingSeconds: r.status === "waiting" ? Math.max(0, Math.ceil((r.retryAt - state.now) / 1000)) : 0,
+    attempt: r.busyAnswers,
+    maxAttempts: BUSY_MAX_RETRIES,
+    trying: r.status !== "waiting",
+  };
+}
 
 export type AgentStatusKey =
   | "connecting"

@@ -1,6 +1,14 @@
 import { meterFraction } from "../audio";
 import { h, setText } from "../dom";
-import { agentStatus, interviewEndsAt, PHASE_LABELS, questionBudgetMs, type Session, type State } from "../state";
+import {
+  agentStatus,
+  interviewEndsAt,
+  PHASE_LABELS,
+  questionBudgetMs,
+  startRetryCountdown,
+  type Session,
+  type State,
+} from "../state";
 import { formatClock, remainingMs, spokenDuration, usedFraction } from "../time";
 import type { Segment } from "../transcript";
 import { errorBanner, heading, type Ctx, type View } from "./view";
@@ -205,7 +213,8 @@ export function interviewView(ctx: Ctx): View {
   return {
     el,
     update(st) {
-      banner.update(st.error, st.busy);
+      // startRetryCountdown: "Try again" after the agent did not join may find every interviewer busy.
+      banner.update(st.error, st.busy, startRetryCountdown(st));
       if (st.session) renderSession(st.session, st);
     },
     destroy() {

@@ -1,6 +1,7 @@
 import { listMicrophones, meterFraction, meterTrack, openMicrophone, type LevelMeter } from "../audio";
 import { h } from "../dom";
 import { mapMediaError } from "../errors";
+import { startRetryCountdown } from "../state";
 import { errorBanner, heading, type Ctx, type View } from "./view";
 
 /** Pre-flight: open the microphone, show a live level meter and a device picker. */
@@ -60,7 +61,8 @@ export function preflightView(ctx: Ctx): View {
       const track = s.getAudioTracks()[0]!;
       const actualId = track.getSettings().deviceId ?? deviceId;
       ctx.dispatch({ type: "mic_selected", deviceId: actualId ?? null });
-      if (ctx.state().error) ctx.dispatch({ type: "error", error: null });
+      // A working microphone clears a microphone error, not the wait for a free interviewer.
+      if (ctx.state().error && !ctx.state().startRetry) ctx.dispatch({ type: "error", error: null });
       levelMeter = meterTrack(track);
       await fillDevices(actualId ?? null);
       start.disabled = false;
@@ -117,8 +119,12 @@ export function preflightView(ctx: Ctx): View {
   return {
     el,
     update(s) {
-      banner.update(s.error, s.busy);
-      if (s.busy === "starting") {
+      banner.update(s.error, s.busy, startRetryCountdown(s));
+      if (s.startRetry) {
+        // Waiting for a free interviewer: the app asks again by itself ("Try again" in the banner asks now).
+        start.disabled = true;
+        start.textContent = "Waiting for an interviewer…";
+      } else if (s.busy === "starting") {
         start.disabled = true;
         start.textContent = "Starting…";
       } else {

@@ -1,6 +1,6 @@
 import type { ErrorAction, UserError } from "../errors";
-import type { Event, State } from "../state";
-import { h } from "../dom";
+import type { Event, StartRetryCountdown, State } from "../state";
+import { h, setText } from "../dom";
 
 /** What views may ask the app to do (side effects live in app.ts). */
 export interface Actions {
@@ -45,44 +45,71 @@ const ACTION_LABELS: Record<ErrorAction, string> = {
   back: "Back to setup",
 };
 
-/** Error banner with the next actions; role=alert so it is announced. Re-rendered only on change. */
-export function errorBanner(ctx: Ctx): { el: HTMLElement; update(e: UserError | null, busy: string | null): void } {
+function countdownText(c: StartRetryCountdown): string {
+  const of = `attempt ${c.attempt} of ${c.maxAttempts}`;
+  if (c.trying) return `Trying again now… (${of})`;
+  return `Trying again in ${c.remainingSeconds} s (${of})`;
+}
+
+/** Error banner with the next actions; role=alert so it is announced. Re-rendered only on change; the
+ *  countdown to the next automatic try (busy) is updated in place and hidden from screen readers, which
+ *  would otherwise announce every second (the message itself says when the next try comes). */
+export function errorBanner(ctx: Ctx): {
+  el: HTMLElement;
+  update(e: UserError | null, busy: string | null, countdown?: StartRetryCountdown | null): void;
+} {
   const el = h("div", { id: "error-banner", class: "banner banner-error", role: "alert", hidden: true });
-  let shown: UserError | null = null;
-  let wasBusy = false;
+  const countdownEl = h("p", { id: "busy-countdown", class: "countdown", "aria-hidden": "true", hidden: true });
+  let shownKey = "";
+  let buttons: HTMLButtonElement[] = [];
+  // Same words, same buttons: no rebuild, so the alert is not announced again on every automatic retry.
+  const keyOf = (e: UserError | null) =>
+    e ? [e.code, e.title, e.message, e.actions.join(","), e.interviewId ?? ""].join("|") : "";
   return {
     el,
-    update(e, busy) {
-      if (e === shown && !!busy === wasBusy) return;
-      shown = e;
-      wasBusy = !!busy;
+    update(e, busy, countdown = null) {
+      countdownEl.hidden = !countdown || !e;
+      if (countdown && e) {
+        setText(countdownEl, countdownText(countdown));
+        countdownEl.dataset["remainingS"] = String(countdown.remainingSeconds);
+        countdownEl.dataset["attempt"] = String(countdown.attempt);
+        countdownEl.dataset["trying"] = String(countdown.trying);
+      }
+      const key = keyOf(e);
+      if (key === shownKey) {
+        for (const b of buttons) b.disabled = !!busy;
+        return;
+      }
+      shownKey = key;
       el.hidden = !e;
       el.replaceChildren();
+      buttons = [];
       if (!e) {
         el.removeAttribute("data-error-code");
         return;
       }
       el.dataset["errorCode"] = e.code;
+      // Busy is a wait, not a failure: the calmer colour.
+      el.classList.toggle("banner-error", e.code !== "busy");
+      el.classList.toggle("banner-warn", e.code === "busy");
+      buttons = e.actions.map((a, i) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: i === 0 ? "btn btn-primary" : "btn",
+            "data-action": a,
+            disabled: !!busy,
+            onclick: () => ctx.actions.errorAction(a, e),
+          },
+          ACTION_LABELS[a],
+        ),
+      );
       el.append(
         h("h2", { class: "banner-title" }, e.title),
         h("p", {}, e.message),
-        h(
-          "div",
-          { class: "actions" },
-          e.actions.map((a, i) =>
-            h(
-              "button",
-              {
-                type: "button",
-                class: i === 0 ? "btn btn-primary" : "btn",
-                "data-action": a,
-                disabled: !!busy,
-                onclick: () => ctx.actions.errorAction(a, e),
-              },
-              ACTION_LABELS[a],
-            ),
-          ),
-        ),
+        countdownEl,
+        h("div", { class: "actions" }, buttons),
       );
     },
   };
