@@ -18,12 +18,12 @@ import logging
 import signal
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from livekit import rtc
 from livekit.agents import AgentSession, AutoSubscribe, JobContext, room_io
 from livekit.agents.voice.speech_handle import SpeechHandle
 
+from interviewer.agent.attention import watch as watch_attention
 from interviewer.agent.interviewer import InterviewerAgent
 from interviewer.agent.load import report_reply_latencies
 from interviewer.agent.resume import resume_runtime, where_we_were
@@ -31,6 +31,7 @@ from interviewer.agent.runtime import InterviewRuntime
 from interviewer.agent.wiring import greet, wire_session
 from interviewer.config import Settings, get_settings
 from interviewer.interview.plans import RolePlan
+from interviewer.interview.voice_step import VoiceStep
 from interviewer.interview.wording import DRAIN_LINE, STOP_LINE
 from interviewer.rooms import DispatchMetadata, delete_room
 from interviewer.store import InterviewStatus, Store, fleet
@@ -70,7 +71,7 @@ async def run_interview(ctx: JobContext) -> None:
     # A live interview is taken over only when its job stopped renewing the lease (it died): see fleet.py.
     resuming = interview.status is InterviewStatus.live
     claimed = (
-        fleet.take_over(store, interview.id, ctx.job.id, LEASE_SECONDS)
+        await _take_over(store, interview.id, ctx.job.id)
         if resuming
         else store.claim_interview(interview.id, ctx.job.id, lease_seconds=LEASE_SECONDS)
     )
@@ -136,6 +137,10 @@ async def run_interview(ctx: JobContext) -> None:
     else:
         await greet(session, runtime)
     log.info("greeting played; guard open=%s", runtime.guard.is_open, extra=log_extra)
+    # A silent candidate is prompted, then the interview moves on; an answer far past its time is politely
+    # interrupted (the Director decides; see attention.py).
+    attention = watch_attention(session, runtime)
+    ctx.add_shutdown_callback(lambda _reason: _cancel(attention))
 
     # 5. Run until something ends the interview.
     ended = asyncio.create_task(runtime.ended.wait())
@@ -251,6 +256,19 @@ async def apologise(session: AgentSession[None], runtime: InterviewRuntime) -> N
     runtime.guard.agent_state_changed(session.agent_state)
 
 
+async def _take_over(store: Store, interview_id: str, job_id: str) -> bool:
+    """Take a live interview over once its lease has run out. A job may be sent before that (livekit
+    re-assigns a dead worker's job at once, and recovery may race it), so wait out the current lease: if
+    its holder is alive it keeps renewing and this job leaves; if not, this job takes over."""
+    deadline = time.monotonic() + LEASE_SECONDS + LEASE_RENEW_SECONDS
+    while True:
+        if await asyncio.to_thread(fleet.take_over, store, interview_id, job_id, LEASE_SECONDS):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(LEASE_RENEW_SECONDS / 2)
+
+
 async def _keep_lease(store: Store, interview_id: str, job_id: str, taken_over: asyncio.Event) -> None:
     """Renew this job's lease until the job ends; set `taken_over` if another job holds it now."""
     while True:
@@ -281,11 +299,11 @@ def _publish_progress(ctx: JobContext, runtime: InterviewRuntime) -> None:
     started = datetime.now(UTC)
     ends_at = started + timedelta(seconds=runtime.director.total_seconds)
 
-    def publish(step: dict[str, Any]) -> None:
+    def publish(step: VoiceStep) -> None:
         attributes = {
-            "interview.phase": str(step.get("phase", runtime.phase.value)),
+            "interview.phase": step.phase.value,
             "interview.ends_at": ends_at.isoformat(),
-            "interview.question": str(step.get("text", "")),
+            "interview.question": step.text or "",
         }
         deadline = runtime.director.competency_deadline()
         if deadline is not None:

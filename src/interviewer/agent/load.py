@@ -4,7 +4,8 @@ LiveKit offers a new interview to a worker only while its load is below the thre
 interviews across workers by load. Counting interviews alone lets a saturated worker keep accepting
 while everyone's replies slow down, so the load is the highest of three pressures:
 - interviews: running / capacity;
-- CPU: the machine's (or cgroup's) CPU use, smoothed, once it passes `cpu_full`;
+- CPU: the CPU this worker's own processes use (of the machine's or cgroup's cores), smoothed, once it
+  passes `cpu_full` (whatever else runs on the machine, it is our interviews' demand that counts);
 - replies: the recent reply latency (p95 over a window) against the budget a candidate tolerates.
 An idle worker always takes its first interview (a CPU spike while it loads models is not a reason to
 refuse one). Job processes report each reply's latency to their worker over a Unix datagram socket in
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 
 from livekit.agents import AgentSession, ConversationItemAddedEvent
 from livekit.agents.utils import hw
+
+from interviewer.procs import descendants
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +111,14 @@ class WorkerLoad:
         )
 
     def _sample_cpu(self) -> None:
-        monitor = hw.get_cpu_monitor()
-        while not self._stop.is_set():
-            sample = monitor.cpu_percent(interval=CPU_SAMPLE_SECONDS)  # blocks for the interval
+        cores = hw.get_cpu_monitor().cpu_count()  # the cgroup's share where there is one
+        root = os.getpid()
+        previous, then = tree_cpu_seconds(root), time.monotonic()
+        while not self._stop.wait(CPU_SAMPLE_SECONDS):
+            used, now = tree_cpu_seconds(root), time.monotonic()
+            # A job process that exited takes its CPU time with it: a negative step is no information.
+            sample = min(1.0, max(0.0, used - previous) / max(1e-3, (now - then) * cores))
+            previous, then = used, now
             with self._lock:
                 self._cpu = (1 - CPU_SMOOTHING) * self._cpu + CPU_SMOOTHING * sample
 
@@ -123,6 +131,19 @@ class WorkerLoad:
                 continue
             with contextlib.suppress(ValueError, TypeError, KeyError):
                 self.reply_heard(float(json.loads(data)["reply_s"]))
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by `root` and every live process below it."""
+    ticks = 0
+    for pid in descendants(root):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _send_reply_latency(seconds: float) -> None:

@@ -17,6 +17,7 @@ and its room deleted: nothing stays `live`. The api runs that last step too, for
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -35,6 +36,10 @@ LIVE_JOB_STATES = (lkapi.JobStatus.JS_PENDING, lkapi.JobStatus.JS_RUNNING)
 MAX_TAKEOVERS = 3  # an interview whose every job dies (a crash it causes) is finished, not retried forever
 CUT_SHORT_REASON = "cut short: the interview service lost the connection and could not resume"
 SWEEPER_JOB_ID = "finisher"
+# One take-over dispatch per room from this worker in this long; duplicates from other workers are harmless
+# (one job wins the lease, the others leave).
+TAKEOVER_REDISPATCH_SECONDS = 10.0
+_takeover_dispatched: dict[str, float] = {}
 
 
 def interviews_awaiting_agent(store: Store, max_age: timedelta) -> Sequence[Interview]:
@@ -91,14 +96,20 @@ async def recover_orphaned_interviews(settings: Settings, store: Store) -> list[
             ):
                 await finish_cut_short(settings, store, interview)
                 continue
-            if await _has_live_job(client, interview.room, settings.agent_name):
-                continue  # a take-over is already on its way
+            if (
+                time.monotonic() - _takeover_dispatched.get(interview.room, -1e9)
+                < TAKEOVER_REDISPATCH_SECONDS
+            ):
+                continue  # a take-over is on its way (the dead job's dispatch may still look running)
             participants = await _participants(client, interview.room)
-            if participants is None or any(p.kind == lkapi.ParticipantInfo.Kind.AGENT for p in participants):
-                continue  # the room is gone (the timeout finishes it), or an agent is still in it
+            if participants is None:
+                continue  # the room is gone: the timeout finishes the interview
+            # The dead job's agent may still be listed (the server waits a while for a reconnect): the
+            # expired lease is what says it is gone, and the take-over claim is atomic on it.
             if not any(p.identity == interview.candidate_uid for p in participants):
                 continue  # the candidate may rejoin; if not, the timeout finishes it
             await _dispatch(client, settings, interview)
+            _takeover_dispatched[interview.room] = time.monotonic()
             log.warning("dispatched a job to take over %s, whose job died", interview.room)
             dispatched.append(interview.room)
     return dispatched

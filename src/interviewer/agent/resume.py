@@ -124,6 +124,10 @@ def _apply(runtime: InterviewRuntime, event: _Event) -> None:
         runtime.candidate_said(str(event.payload["text"]))
     elif event.kind == "next_question":
         runtime.next_question()
+    elif event.kind == "silence":
+        runtime.silence(float(event.payload.get("seconds", 0.0)))
+    elif event.kind == "interrupt":
+        runtime.interrupt()
     elif event.kind == "record_answer":
         score = event.payload.get("score")
         runtime.record_answer(

@@ -69,7 +69,7 @@ class InterviewRuntime:
     report: Report | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     # e.g. publish progress to the room; a plain dict until the worker's publisher takes the VoiceStep itself
-    on_step: Callable[[dict[str, Any]], None] | None = None
+    on_step: Callable[[VoiceStep], None] | None = None
     _pending: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -138,7 +138,7 @@ class InterviewRuntime:
         self.store.add_tool_event(self.interview_id, "next_question", {}, "ok", step.kind.value)
         voice_step = self._voice(step)
         if self.on_step is not None:
-            self.on_step(voice_step.model_dump(mode="json"))
+            self.on_step(voice_step)
         return voice_step
 
     def record_answer(self, question_id: str, summary: str, score: int | None) -> RecordedAnswer:

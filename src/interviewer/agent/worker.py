@@ -25,12 +25,13 @@ from interviewer.agent.entrypoint import CLOSE_SIGNAL, run_interview
 from interviewer.agent.health import HealthServer, WorkerState
 from interviewer.agent.load import WorkerLoad
 from interviewer.agent.recovery import recover_missed_dispatches, recover_orphaned_interviews
-from interviewer.config import Settings, get_settings
+from interviewer.config import Settings, VoiceEngine, get_settings
 from interviewer.logs import configure_logging
 from interviewer.parent_death import die_with_parent
 from interviewer.rooms import delete_room
 from interviewer.store import InterviewStatus, Store, fleet
 from interviewer.voice.engine import prewarm_speech
+from interviewer.voice.offline.speech_server import SpeechServerProcess
 
 log = logging.getLogger("interviewer.worker")
 
@@ -39,9 +40,15 @@ HEARTBEAT_SECONDS = 2.0
 FORCED_ROOM_DELETE_TIMEOUT = 3.0
 JOB_NICENESS = 5
 EXIT_FORCED = 1  # not a clean drain: the interviews cut off by the second signal were not scored
-# Imported once in the forkserver: ties the forkserver to this process and every job process to the
-# forkserver with PR_SET_PDEATHSIG, from the instant of fork (see orphans.py).
-FORKSERVER_PRELOAD = ["interviewer.agent.orphans"]
+# Imported once in the forkserver. First `orphans`: it ties the forkserver to this process and every job
+# process to the forkserver with PR_SET_PDEATHSIG, from the instant of fork (see orphans.py). Then the
+# interview's own code and libraries: a job process forked from there starts with them already imported
+# (copy-on-write pages shared by every job), so starting one is a fork, not seconds of imports.
+FORKSERVER_PRELOAD = [
+    "interviewer.agent.orphans",
+    "interviewer.agent.entrypoint",
+    "interviewer.voice.offline.engine",
+]
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -113,6 +120,11 @@ async def serve(settings: Settings) -> int:
     )
     bound = await health.start()
     log.info("health server on port %d", bound)
+    # The speech models, once for every interview on this worker (speech_server.py); before the job
+    # processes start, which find it through the environment.
+    speech = SpeechServerProcess() if settings.voice_engine is VoiceEngine.offline else None
+    if speech is not None:
+        speech.start()
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -138,9 +150,16 @@ async def serve(settings: Settings) -> int:
     recovery = asyncio.create_task(_recover_dispatches(settings, lambda: _state(server, draining)))
     beats = asyncio.create_task(_heartbeat(settings, server, load, lambda: _state(server, draining)))
     stopper = asyncio.create_task(stop.wait())
-    await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    speech_lost = asyncio.create_task(_speech_server_exit(speech))
+    await asyncio.wait({run, stopper, speech_lost}, return_when=asyncio.FIRST_COMPLETED)
     code = 0
-    if run.done() and not stopper.done():
+    if speech_lost.done():
+        # Nothing could be heard or said any more: drain (live interviews are taken over elsewhere or
+        # closed) and exit non-zero, so the platform restarts the worker.
+        log.error("the speech server exited; draining")
+        draining = True
+        code = 1
+    elif run.done() and not stopper.done():
         log.error(
             "agent server stopped on its own: %s", run.exception() if not run.cancelled() else "cancelled"
         )
@@ -153,9 +172,12 @@ async def serve(settings: Settings) -> int:
         stopper.cancel()
         recovery.cancel()
         beats.cancel()
+        speech_lost.cancel()
         with contextlib.suppress(BaseException):
             await beats
         load.stop()
+        if speech is not None:
+            speech.stop()
         if not run.done():
             run.cancel()
             with contextlib.suppress(BaseException):
@@ -211,6 +233,14 @@ async def _recover_dispatches(settings: Settings, state: Callable[[], WorkerStat
             await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
     finally:
         store.close()
+
+
+async def _speech_server_exit(speech: SpeechServerProcess | None) -> None:
+    if speech is None:
+        await asyncio.Event().wait()  # no speech server (gemini): never
+        return
+    while speech.alive():
+        await asyncio.sleep(1.0)
 
 
 async def _heartbeat(

@@ -13,7 +13,7 @@ import asyncio
 import math
 import os
 from pathlib import Path
-from typing import Never
+from typing import Any, Never
 
 import numpy as np
 import numpy.typing as npt
@@ -67,13 +67,15 @@ class WhisperSTT(stt.STT[Never]):  # Never: no events beyond the base class's
         beam_size: int = 1,
         compute_type: str = "int8",
         cpu_threads: int | None = None,
+        model: Any = None,
     ) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
         self._model_dir = model_dir
         self._language = language
         self._beam_size = beam_size
-        # Blocking and ~1 s: construct in the worker's prewarm, never on the event loop of a live session.
-        self._model = WhisperModel(
+        # `model`: anything with WhisperModel's `transcribe` (the worker's shared speech server, see
+        # speech_server.py). Otherwise load one here: blocking and ~1 s, so in prewarm, never on a live loop.
+        self._model = model or WhisperModel(
             str(model_dir),
             device="cpu",
             compute_type=compute_type,

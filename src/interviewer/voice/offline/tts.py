@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Never
+from typing import Any, Never
 
 from livekit.agents import tts, utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
@@ -30,9 +30,11 @@ class PiperTTS(tts.TTS[Never]):  # Never: no events beyond the base class's
         *,
         length_scale: float | None = None,
         volume: float = 1.0,
+        voice: Any = None,
     ) -> None:
-        # Blocking and ~0.5 s (onnxruntime session): construct in the worker's prewarm.
-        voice = PiperVoice.load(model_path, config_path=config_path)
+        # `voice`: anything with PiperVoice's `synthesize` and `config.sample_rate` (the worker's shared
+        # speech server). Otherwise load one: blocking and ~0.5 s (onnxruntime session), so in prewarm.
+        voice = voice or PiperVoice.load(model_path, config_path=config_path)
         super().__init__(
             capabilities=tts.TTSCapabilities(streaming=False),
             sample_rate=voice.config.sample_rate,

@@ -1,0 +1,78 @@
+"""Fails when a livekit-agents (or aiohttp) upgrade changes a private field that agent/compat.py reads.
+
+Each check names the field, where it lives and what we expect of it, so the failure says what to mend.
+The fields are read on real objects where they exist before `run()`, and in the class source where
+livekit creates them inside `run()` (a running worker needs a LiveKit server; the integration tests cover
+the values at run time through /healthz and the lifecycle cycles).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import pytest
+from aiohttp import web
+from livekit.agents import AgentServer
+from livekit.agents.ipc import job_proc_executor, proc_pool, supervised_proc
+
+from interviewer.agent import compat
+
+
+def _server() -> AgentServer:
+    return AgentServer(ws_url="ws://127.0.0.1:1", api_key="k", api_secret="s")
+
+
+def test_the_connection_flags_exist_before_run() -> None:
+    server = _server()
+    for name in ("_closed", "_connecting", "_connection_failed"):
+        assert isinstance(getattr(server, name), bool), f"AgentServer.{name} is no longer a bool"
+    assert server.id == "unregistered", "AgentServer.id no longer says 'unregistered' before registration"
+    assert compat.connection(server) is compat.Connection.starting
+
+
+def test_the_pool_and_the_reserved_slots_are_created_by_run() -> None:
+    source = inspect.getsource(AgentServer.run)
+    assert "self._proc_pool = ipc.proc_pool.ProcPool(" in source, "AgentServer._proc_pool moved"
+    assert "self._reserved_slots" in source, "AgentServer._reserved_slots moved"
+    assert compat.job_processes(_server()) == []
+    assert compat.reserved_slots(_server()) == 0
+
+
+def test_the_pool_lists_processes_and_emits_process_closed() -> None:
+    assert isinstance(inspect.getattr_static(proc_pool.ProcPool, "processes"), property)
+    assert "process_closed" in inspect.getsource(proc_pool), "ProcPool no longer emits process_closed"
+
+
+def test_a_job_executor_has_pid_exitcode_and_running_job() -> None:
+    executor = job_proc_executor.ProcJobExecutor
+    assert isinstance(inspect.getattr_static(executor, "running_job"), property)
+    for name in ("pid", "exitcode"):
+        assert isinstance(inspect.getattr_static(supervised_proc.SupervisedProc, name), property), name
+    assert issubclass(executor, supervised_proc.SupervisedProc)
+    assert callable(executor.aclose)
+
+
+def test_the_cpu_monitor_reports_a_fraction() -> None:
+    from livekit.agents.utils import hw
+
+    monitor = hw.get_cpu_monitor()
+    assert 0.0 <= monitor.cpu_percent(interval=0.05) <= 1.0
+
+
+@pytest.mark.asyncio
+async def test_a_tcp_site_reports_its_bound_port() -> None:
+    runner = web.AppRunner(web.Application())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    assert compat.bound_port(site) is None
+    await site.start()
+    try:
+        port = compat.bound_port(site)
+        assert port is not None and port > 0
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.close()
+        await writer.wait_closed()
+        del reader
+    finally:
+        await runner.cleanup()
