@@ -1,9 +1,10 @@
 """The web client in headless Chromium against the real stack: `tests/e2e/web.e2e.mjs`, run by pytest.
 
-What runs, all real, nothing mocked (the harness's `page.route` 409/429 cases aside):
+What runs, all real, nothing mocked (the harness's `page.route` 409/429/busy answers aside):
 - the Firebase Auth emulator (session fixture `firebase_emulator`);
 - stack A: livekit-server + api (serving `web/dist`) + one agent worker (offline voice: Piper, Whisper, the
-  deterministic interviewer) — the happy path, 360 px layout, microphone denied, 409 and 429;
+  deterministic interviewer) — the happy path, 360 px layout, microphone denied, 409, 429 and busy (a 503
+  answered once, then the automatic retry reaches this api);
 - stack B: its own livekit-server + api with `AGENT_JOIN_TIMEOUT_SECONDS=5` and no worker registered on that
   server — the agent-did-not-join path.
 

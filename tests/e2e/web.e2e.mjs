@@ -352,6 +352,65 @@ function tests(env) {
   ]);
 
   t.push([
+    "busy: 503 every interviewer busy → countdown, no room, then it starts by itself (route-stubbed api response once)",
+    async () => {
+      const browser = await launch();
+      const page = await newPage(browser);
+      let posts = 0;
+      // The api's BusyProblem (src/interviewer/api/routes.py _admit) for the first start, the real api after.
+      const busyBody = {
+        type: "urn:interviewer:problem:busy",
+        title: "Every interviewer is busy",
+        status: 503,
+        detail: "all 1 interview workers are full; please try again in 3 seconds",
+        retry_after: 3,
+      };
+      await page.route("**/v1/interviews", (route) => {
+        if (route.request().method() !== "POST") return route.continue();
+        posts++;
+        return posts === 1
+          ? route.fulfill({ status: 503, headers: { "Retry-After": "3" }, contentType: "application/problem+json", body: JSON.stringify(busyBody) })
+          : route.continue();
+      });
+      await signInAsGuest(page, env.url);
+      await chooseRole(page);
+      await page.waitForSelector("#start-interview:not([disabled])");
+      // Record every countdown value the page shows, and whether it ever had a room while told "busy".
+      await page.evaluate(() => {
+        const seen = { remaining: [], roomWhileBusy: false };
+        window.__e2eBusy = seen;
+        setInterval(() => {
+          const c = document.querySelector("#busy-countdown:not([hidden])");
+          if (c) seen.remaining.push(Number(c.dataset.remainingS));
+          const st = window.__interviewer.state();
+          if (st.error?.code === "busy" && st.session) seen.roomWhileBusy = true;
+        }, 100);
+      });
+      await page.click("#start-interview");
+      await page.waitForSelector('#error-banner[data-error-code="busy"]', { timeout: 10_000 });
+      const text = await page.textContent("#error-banner");
+      if (!/busy/i.test(text) || !text.includes("3 seconds")) throw new Error(`busy banner lacks the wait: ${text}`);
+      await page.waitForSelector("#busy-countdown:not([hidden])");
+      await shot(page, "23-busy-countdown");
+      if ((await page.evaluate(() => document.querySelector("main").dataset.screen)) !== "preflight") throw new Error("left pre-flight while busy");
+      // The retry happens by itself: no click.
+      await screen(page, "interview", 20_000);
+      const seen = await page.evaluate(() => window.__e2eBusy);
+      const shown = [...new Set(seen.remaining.filter((n) => n > 0))];
+      log(`    countdown shown: ${shown.join(" → ")} s; start requests: ${posts}`);
+      if (shown.length < 2) throw new Error(`the countdown did not count down: ${JSON.stringify(shown)}`);
+      if (Math.max(...shown) > busyBody.retry_after) throw new Error(`the countdown started above the api's wait: ${JSON.stringify(shown)}`);
+      if (seen.roomWhileBusy) throw new Error("a room was opened while the api said busy");
+      if (posts !== 2) throw new Error(`expected one busy answer and one retry, saw ${posts} start requests`);
+      await page.waitForFunction(() => window.__interviewer.state().session?.connection === "connected", null, { timeout: 20_000 });
+      await page.click("#end-interview");
+      await page.click("#confirm-end");
+      await screen(page, "report");
+      await browser.close();
+    },
+  ]);
+
+  t.push([
     "error: agent did not join → Try again ends it and starts a fresh interview",
     async () => {
       if (!env.noAgentUrl) return "skip: INTERVIEWER_NO_AGENT_URL not set (needs a stack whose agent never joins)";
