@@ -25,6 +25,7 @@ class Mode(enum.StrEnum):
 class VoiceEngine(enum.StrEnum):
     offline = "offline"
     gemini = "gemini"
+    pipeline = "pipeline"
 
 
 # Only for the local livekit-server in development/test; production refuses to start without a real one.
@@ -108,6 +109,13 @@ class Settings(BaseSettings):
     gemini_model: str = Field(default="gemini-2.5-flash-native-audio-preview-12-2025", alias="GEMINI_MODEL")
     # Another endpoint for the Gemini Live API (a regional proxy; the tests' named fake). Unset: Google's.
     gemini_base_url: str | None = Field(default=None, alias="GEMINI_BASE_URL")
+    # The pipeline engine: offline VAD/STT/TTS around any OpenAI-compatible chat model (OpenAI, or a local
+    # Ollama or vLLM server). The key is optional because local servers take none; it only ever travels in
+    # the Authorization header.
+    pipeline_llm_base_url: str = Field(default="https://api.openai.com/v1", alias="PIPELINE_LLM_BASE_URL")
+    pipeline_llm_model: str = Field(default="gpt-4.1-mini", alias="PIPELINE_LLM_MODEL")
+    pipeline_llm_api_key: SecretStr | None = Field(default=None, alias="PIPELINE_LLM_API_KEY")
+    pipeline_llm_temperature: float = Field(default=0.4, ge=0, le=2, alias="PIPELINE_LLM_TEMPERATURE")
 
     @field_validator("log_level")
     @classmethod

@@ -59,6 +59,8 @@ def secrets_of(settings: Settings) -> list[str]:
         secrets.append(settings.livekit_secret())
     if settings.google_api_key is not None:
         secrets.append(settings.google_api_key.get_secret_value())
+    if settings.pipeline_llm_api_key is not None:
+        secrets.append(settings.pipeline_llm_api_key.get_secret_value())
     with contextlib.suppress(Exception):
         password = make_url(settings.resolved_database_url).password
         if password:

@@ -2,6 +2,7 @@
 
 `offline` (default, CI): Silero VAD + faster-whisper + Piper + the deterministic interviewer, all loaded once
 per process in prewarm. `gemini`: Gemini 2.5 Live through livekit-plugins-google, for production.
+`pipeline`: the offline speech parts around any OpenAI-compatible chat model (voice/pipeline.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ MAX_TOOL_STEPS = 5  # record_answer → next_question → speak needs three; lea
 
 def prewarm_speech(settings: Settings, userdata: dict[str, Any]) -> None:
     """Load the engine's models into the job process once, before any interview is assigned to it."""
-    if settings.voice_engine is VoiceEngine.offline:
+    if settings.voice_engine in (VoiceEngine.offline, VoiceEngine.pipeline):
         from interviewer.voice.offline.engine import OfflineSpeech
 
         userdata[SPEECH_KEY] = OfflineSpeech.load(settings)
@@ -37,6 +38,10 @@ def build_session(
     if speech is None:  # not prewarmed (e.g. a one-off job): load now rather than fail
         prewarm_speech(settings, userdata)
         speech = userdata[SPEECH_KEY]
+    if settings.voice_engine is VoiceEngine.pipeline:
+        from interviewer.voice.pipeline import build_pipeline_session
+
+        return build_pipeline_session(settings, speech)
     voice = InterviewerVoice(role_title=plan.title, duration_minutes=duration_minutes)
     return AgentSession(
         vad=speech.vad,
