@@ -1,0 +1,397 @@
+"""Reply latency on the real stack, measured by the simulated candidate, with the agent's stage breakdown.
+
+    uv run python bench/latency.py                   # one interview at a time until >= 30 replies
+    uv run python bench/latency.py --concurrent 4    # four interviews at once on one worker
+
+`interviewer up` runs in its own process group (always torn down). Simulated candidates answer every question
+with the next answer of bench/data/latency_answers.json, spoken by espeak-ng part by part with silent pauses
+of 0.5-1.5 s inside the answer; an interview that ends (the Director closes it) is followed by a new one until
+the replies are counted. Reported, printed and written to bench/results/latency.json (one entry per mode) and
+bench/results/latency_cdf.png:
+
+- reply latency: the end of the answer's last speech sample leaving the candidate's microphone → the first
+  audible frame of the interviewer arriving at the candidate (candidate.py explains what that leaves out);
+  p50/p95/p99 with counts;
+- false cut-offs, per mid-answer pause: the interviewer's voice started during the rest of the answer, or
+  the reply it gave was to the pause (its VAD's end of speech lies inside the pause);
+- each reply's stages from the agent's own stamps (agent/turn_timings.py), on the same wall clock: end of
+  speech (candidate) → the agent's VAD end of speech → final transcript → end of turn decided → first model
+  token → first token of the spoken step (tools in between) → first TTS audio → first frame pushed → first
+  audio heard (candidate). The stages telescope from the candidate's first stamp to its last, so they always
+  sum to the total; what the check adds is that every stamp exists and they come in order (a stage below
+  zero means two clocks or two definitions disagree): if the magnitudes add up to more than the total plus
+  0.1 s, the turn is a violation, warned about and counted.
+
+The machine's load average is sampled through the run and written with the figures: on a shared machine
+the figures are only as good as the load they were taken under.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field
+
+sys.path.insert(0, str(Path(__file__).parent))
+from startup import percentile, start_stack, stop_stack
+
+from interviewer.agent.turn_timings import TurnTimings
+from interviewer.candidate import (
+    AnswerTimings,
+    Candidate,
+    Timings,
+    sign_in_anonymously,
+    start_interview,
+)
+from interviewer.procs import free_port
+
+DATA = Path(__file__).parent / "data" / "latency_answers.json"
+RESULTS = Path(__file__).parent / "results"
+ROLE = "backend-engineer"
+THINK_S = 0.5  # a candidate takes a breath after the question before answering
+TURN_TIMEOUT_S = 60.0
+STAGE_SLACK_S = 0.1
+PAUSE_EDGE_S = 0.15  # the agent hears a pause start this much after it left the candidate, at most
+MATCH_WINDOW_S = 1.0  # a reply's first frame is pushed at most this long before it is heard
+
+
+class SpokenAnswer(BaseModel):
+    parts: list[str] = Field(min_length=1)
+    pauses: list[float]
+
+
+class AnswerSet(BaseModel):
+    about: str
+    answers: list[SpokenAnswer] = Field(min_length=1)
+
+
+STAGES = (
+    ("vad", "agent VAD end of speech"),
+    ("transcript", "final transcript"),
+    ("turn", "end of turn decided"),
+    ("token", "first model token"),
+    ("tools", "first spoken token"),
+    ("tts", "first TTS audio"),
+    ("pushed", "first frame pushed"),
+    ("heard", "first audio heard"),
+)
+
+
+@dataclass
+class Measured:
+    """One answer and what followed it."""
+
+    interview: int
+    text: str
+    pauses: int
+    latency: float | None  # None: no clean reply to measure (none, overlapping, or a reply to a pause)
+    talked_over: list[bool]  # per pause: the interviewer's voice started before the answer was over
+    answered_pause: list[bool]  # per pause: the reply heard was decided on that pause
+    stages: dict[str, float] | None = None
+    unaccounted: float | None = None  # sum of |stages| - total: 0 when every stamp is in order
+    violation: bool = False
+    note: str = ""
+
+
+@dataclass
+class Lane:
+    """One simulated candidate, running interviews one after another until its quota of answers."""
+
+    index: int
+    quota: int
+    api_url: str
+    emulator_host: str
+    duration: int
+    answers: list[SpokenAnswer]
+    measured: list[Measured] = field(default_factory=list)
+    underruns: int = 0
+    interviews: int = 0
+
+    async def run(self) -> None:
+        next_answer = self.index * 7  # lanes start at different answers
+        while len(self.measured) < self.quota:
+            self.interviews += 1
+            # Blocking http off the loop: the other lanes' microphones keep sending meanwhile.
+            uid, id_token = await asyncio.to_thread(sign_in_anonymously, self.emulator_host)
+            interview = await asyncio.to_thread(
+                start_interview, self.api_url, id_token, ROLE, duration_minutes=self.duration, uid=uid
+            )
+            candidate = Candidate(interview)
+            await candidate.join()
+            spoken: list[AnswerTimings] = []
+            try:
+                while await candidate.wait_agent_turn_done(TURN_TIMEOUT_S):
+                    if len(self.measured) + len(spoken) >= self.quota:
+                        # The last reply has played; its stage packet follows it.
+                        await _wait_for_turn_after(candidate.timings, spoken[-1].ended, 5.0)
+                        break
+                    await asyncio.sleep(THINK_S)
+                    answer = self.answers[next_answer % len(self.answers)]
+                    next_answer += 1
+                    spoken.append(await candidate.say_parts(answer.parts, answer.pauses))
+                    print(f"  lane {self.index}: answer {len(self.measured) + len(spoken)}/{self.quota}")
+            finally:
+                await candidate.leave()
+            self.underruns += candidate.timings.underruns
+            self.measured += [measure(a, candidate.timings, self.interviews) for a in spoken]
+
+
+async def _wait_for_turn_after(timings: Timings, after: float, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not any(t.first_frame_pushed > after for t in timings.turns):
+        await asyncio.sleep(0.05)
+
+
+def measure(answer: AnswerTimings, timings: Timings, interview: int) -> Measured:
+    # Each pause owns the time from its start to the next pause's start (or the answer's end).
+    ends = [p_from for p_from, _ in answer.pauses[1:]] + ([answer.ended] if answer.pauses else [])
+    onsets = timings.agent_onsets()
+    talked_over = [
+        any(p_from <= t < end for t in onsets) for (p_from, _), end in zip(answer.pauses, ends, strict=True)
+    ]
+    answered_pause = [
+        any(
+            t.user_speech_end is not None and p_from - PAUSE_EDGE_S <= t.user_speech_end < p_to
+            for t in timings.turns
+        )
+        for p_from, p_to in answer.pauses
+    ]
+    result = Measured(
+        interview=interview,
+        text=answer.text,
+        pauses=len(answer.pauses),
+        latency=None,
+        talked_over=talked_over,
+        answered_pause=answered_pause,
+    )
+    reply = timings.reply_to(answer)
+    if reply is None:
+        result.note = "no reply heard"
+        return result
+    turn = _turn_for(reply.heard, timings.turns)
+    if reply.overlapped:
+        result.note = "the interviewer was still audible when the answer ended"
+        return result
+    if turn is not None and turn.user_speech_end is not None and turn.user_speech_end < answer.ended - 0.3:
+        result.note = "the reply heard answered a pause, not the end"
+        return result
+    result.latency = reply.seconds
+    if turn is None:
+        result.note = "no stage stamps from the agent"
+        result.violation = True
+        return result
+    stamps = [
+        ("vad", turn.user_speech_end),
+        ("transcript", turn.transcript_final),
+        ("turn", turn.turn_end),
+        ("token", turn.first_token),
+        ("tools", turn.spoken_token),
+        ("tts", turn.first_tts_audio),
+        ("pushed", turn.first_frame_pushed),
+        ("heard", reply.heard),
+    ]
+    missing = [name for name, stamp in stamps if stamp is None]
+    if missing:
+        result.note = f"missing stages: {', '.join(missing)}"
+        result.violation = True
+        return result
+    stages: dict[str, float] = {}
+    previous = answer.ended
+    for name, stamp in stamps:
+        assert stamp is not None
+        stages[name] = stamp - previous
+        previous = stamp
+    result.stages = stages
+    result.unaccounted = sum(abs(v) for v in stages.values()) - reply.seconds
+    result.violation = result.unaccounted > STAGE_SLACK_S
+    return result
+
+
+def _turn_for(heard: float, turns: list[TurnTimings]) -> TurnTimings | None:
+    before = [t for t in turns if 0 <= heard - t.first_frame_pushed <= MATCH_WINDOW_S]
+    return max(before, key=lambda t: t.first_frame_pushed) if before else None
+
+
+def summarize(values: list[float]) -> dict[str, float | int | None]:
+    return {
+        "n": len(values),
+        "p50": percentile(values, 0.50),
+        "p95": percentile(values, 0.95),
+        "p99": percentile(values, 0.99),
+        "mean": statistics.fmean(values) if values else None,
+        "max": max(values) if values else None,
+    }
+
+
+def stage_line(m: Measured) -> str:
+    if m.stages is None:
+        return f"total {m.latency:.2f} s ({m.note})" if m.latency is not None else m.note
+    parts = " | ".join(f"{name} {m.stages[name]:+.2f}" for name, _ in STAGES)
+    flag = f"  !! stages out of order by {m.unaccounted:.2f} s" if m.violation else ""
+    return f"total {m.latency:.2f} s = {parts}{flag}"
+
+
+async def sample_load(samples: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        samples.append(os.getloadavg()[0])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 5.0)
+
+
+async def run(args: argparse.Namespace, api_url: str, emulator_host: str) -> tuple[list[Lane], list[float]]:
+    answers = AnswerSet.model_validate_json(Path(args.answers).read_text()).answers
+    quota = -(-args.replies // args.concurrent)
+    lanes = [Lane(i, quota, api_url, emulator_host, args.duration, answers) for i in range(args.concurrent)]
+    load: list[float] = []
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_load(load, stop))
+    try:
+        await asyncio.gather(*(lane.run() for lane in lanes))
+    finally:
+        stop.set()
+        await sampler
+    return lanes, load
+
+
+def report(args: argparse.Namespace, lanes: list[Lane], load: list[float], wall: float) -> dict[str, Any]:
+    measured = [m for lane in lanes for m in lane.measured]
+    latencies = [m.latency for m in measured if m.latency is not None]
+    pauses = sum(m.pauses for m in measured)
+    cut = [
+        over or answered
+        for m in measured
+        for over, answered in zip(m.talked_over, m.answered_pause, strict=True)
+    ]
+    staged = sorted((m for m in measured if m.stages is not None), key=lambda m: m.latency or 0.0)
+    median_turn = staged[(len(staged) - 1) // 2] if staged else None
+    stage_medians = {
+        name: statistics.median(m.stages[name] for m in staged if m.stages) for name, _ in STAGES if staged
+    }
+    return {
+        "mode": f"concurrent_{args.concurrent}" if args.concurrent > 1 else "single",
+        "concurrent": args.concurrent,
+        "interviews": sum(lane.interviews for lane in lanes),
+        "answers": len(measured),
+        "wall_s": round(wall, 1),
+        "machine": {
+            "cores": os.cpu_count(),
+            "loadavg_1m_mean": statistics.fmean(load) if load else None,
+            "loadavg_1m_max": max(load) if load else None,
+            "loadavg_at_end": os.getloadavg(),
+        },
+        "reply_latency_s": summarize(latencies),
+        "not_measured": {
+            note: sum(1 for m in measured if m.latency is None and m.note == note)
+            for note in {m.note for m in measured if m.latency is None}
+        },
+        "false_cutoffs": {
+            "pauses": pauses,
+            "cut": sum(cut),
+            "rate": sum(cut) / pauses if pauses else None,
+            "talked_over_a_pause": sum(o for m in measured for o in m.talked_over),
+            "replied_to_a_pause": sum(a for m in measured for a in m.answered_pause),
+        },
+        "median_turn": None if median_turn is None else asdict(median_turn),
+        "stage_medians_s": stage_medians,
+        "stage_violations": sum(1 for m in measured if m.latency is not None and m.violation),
+        "microphone_underruns": sum(lane.underruns for lane in lanes),
+        "turns": [asdict(m) for m in measured],
+    }
+
+
+def write(result: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "latency.json"
+    modes: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    modes[result["mode"]] = result
+    path.write_text(json.dumps(modes, indent=2))
+    plot(modes, RESULTS / "latency_cdf.png")
+    print(f"written to {path} and {RESULTS / 'latency_cdf.png'}")
+
+
+def plot(modes: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, result in sorted(modes.items()):
+        values = sorted(t["latency"] for t in result["turns"] if t["latency"] is not None)
+        if not values:
+            continue
+        fractions = [(i + 1) / len(values) for i in range(len(values))]
+        load = result["machine"]["loadavg_1m_mean"]
+        label = f"{name} (n={len(values)}, load {load:.1f})"
+        ax.step([values[0], *values], [0.0, *fractions], where="post", label=label)
+    for target, label in ((0.8, "p50 target"), (1.2, "p95 target"), (1.5, "p95, 4 at once")):
+        ax.axvline(target, linestyle=":", color="grey")
+        ax.text(target, 0.02, f" {label}", rotation=90, va="bottom", fontsize=8, color="grey")
+    ax.set_xlabel("end of answer → first audible reply at the candidate (s)")
+    ax.set_ylabel("fraction of replies")
+    ax.set_ylim(0, 1.0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title("Interviewer reply latency (CDF)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def print_report(result: dict[str, Any], lanes: list[Lane]) -> None:
+    print("\nper reply (seconds; each stage is the time since the previous stamp):")
+    for lane in lanes:
+        for i, m in enumerate(lane.measured):
+            print(f"  lane {lane.index} #{i + 1:02d}: {stage_line(m)}")
+            if m.violation:
+                print(f"    WARNING: {m.note or 'stages do not add up to the total within 0.1 s'}")
+    summary = {k: v for k, v in result.items() if k not in ("turns", "median_turn")}
+    print(json.dumps(summary, indent=2))
+    median = result["median_turn"]
+    if median is not None:
+        print("median turn:", stage_line(Measured(**median)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--replies", type=int, default=30, help="answers to measure in all (default 30)")
+    parser.add_argument("--concurrent", type=int, default=1, help="interviews at once on the one worker")
+    parser.add_argument("--duration", type=int, default=60, help="interview length asked of the api, minutes")
+    parser.add_argument("--answers", default=str(DATA))
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    port = free_port()
+    stack = start_stack(data_dir, port)
+    started = time.monotonic()
+    try:
+        api_url = f"http://127.0.0.1:{port}"
+        config = httpx.get(f"{api_url}/v1/config", timeout=5).json()
+        emulator_host = re.sub(r"^https?://", "", config["firebase"]["emulatorUrl"]).rstrip("/")
+        lanes, load = asyncio.run(run(args, api_url, emulator_host))
+    finally:
+        stop_stack(stack)
+        print(f"stack stopped; its logs are in {data_dir}")
+    result = report(args, lanes, load, time.monotonic() - started)
+    print_report(result, lanes)
+    write(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
