@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from interviewer.store.migrate import upgrade_schema
 from interviewer.store.models import (
-    Base,
     Candidate,
     Interview,
     InterviewLease,
@@ -78,34 +78,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def create_schema(engine: Engine, attempts: int = 10) -> None:
-    """Create missing tables. The api, the agent worker and tools open the same database at startup, so
-    two processes can both see a table missing and both create it.
-
-    SQLite: the whole check-and-create runs in one IMMEDIATE transaction, so openers take turns (the others
-    wait in busy_timeout) and each later one finds every table there. Postgres: the loser's CREATE fails
-    (a duplicate in its catalogue); checking again finds the winner's tables, so it retries."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            Base.metadata.create_all(conn)
-            conn.commit()
-        return
-    for attempt in range(1, attempts + 1):
-        try:
-            Base.metadata.create_all(engine)
-            return
-        except DBAPIError as error:
-            lost_race = "already exists" in str(error.orig) or "pg_type_typname_nsp_index" in str(error.orig)
-            if not lost_race or attempt == attempts:
-                raise
-
-
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        create_schema(self.engine)
+        # Every opener brings the schema to head (migrate.py: one at a time, under a per-database lock).
+        upgrade_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Built once: the hot path (open_interview) only binds parameters.
         upsert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
