@@ -7,7 +7,7 @@ LIVEKIT_VERSION := v1.13.5
 LIVEKIT_SERVER_BIN ?= $(TOOLS_DIR)/livekit-$(LIVEKIT_VERSION)/server
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/uv/bin/uv)
-APT_PACKAGES := espeak-ng sox chromium
+APT_PACKAGES := espeak-ng sox chromium postgresql redis-server
 export LIVEKIT_SERVER_BIN
 export UV_PYTHON := 3.11
 

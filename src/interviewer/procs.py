@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -110,6 +111,8 @@ class ManagedProcess:
     # Signal the child gets if this process dies without stopping it (even by SIGKILL). Arm it only from a
     # thread that lives as long as the process: the kernel ties it to the forking thread (parent_death.py).
     parent_death_signal: int | None = None
+    # Run as this user (root only): servers such as postgres refuse to run as root.
+    user: str | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False)
 
@@ -129,6 +132,9 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=None if self.parent_death_signal is None else self._arm_parent_death(),
+            user=self.user,
+            group=None if self.user is None else pwd.getpwnam(self.user).pw_gid,
+            extra_groups=None if self.user is None else [],
         )
         return self
 

@@ -1,42 +1,161 @@
-"""The store against a real SQLite file, as the api and the agent worker share it."""
+"""The store and the fleet's leases and heartbeats against a real SQLite file and a real PostgreSQL, as the
+api and the agent workers share them (`store_url` runs each test on both)."""
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import TypeVar
 
-from interviewer.store.repository import Store
+import pytest
+
+from interviewer.store import ActiveInterviewExists, InterviewStatus, Store, fleet
+from interviewer.store.models import utcnow
+
+T = TypeVar("T")
 
 
-def _open_at_once(url: str, openers: int) -> tuple[list[Store], list[BaseException]]:
-    start = threading.Barrier(openers)
-    stores: list[Store] = []
+def _at_once(work: Callable[[], T], callers: int) -> tuple[list[T], list[BaseException]]:
+    """Run `work` in `callers` threads released together by a barrier."""
+    start = threading.Barrier(callers)
+    results: list[T] = []
     errors: list[BaseException] = []
 
-    def open_store() -> None:
+    def call() -> None:
         start.wait(timeout=10)
         try:
-            stores.append(Store(url))
+            results.append(work())
         except BaseException as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=open_store) for _ in range(openers)]
+    threads = [threading.Thread(target=call) for _ in range(callers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    return stores, errors
+    return results, errors
 
 
-def test_processes_opening_a_new_database_at_once_all_get_the_schema(tmp_path: Path) -> None:
-    # The api, the agent worker and the CLI each open the store at startup; on a fresh database they race
-    # to create the tables and to switch the file to WAL. Without the retries, most rounds lost an opener to
-    # "already exists" or "database is locked".
-    for round_number in range(10):
-        stores, errors = _open_at_once(f"sqlite:///{tmp_path / f'round-{round_number}.sqlite'}", openers=4)
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    store = Store(store_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _open(store: Store, uid: str, interview_id: str) -> None:
+    store.open_interview(
+        candidate_uid=uid,
+        name=None,
+        email=None,
+        interview_id=interview_id,
+        role="backend-engineer",
+        plan={"questions": []},
+        duration_minutes=10,
+        room="room-" + interview_id,
+    )
+
+
+def test_processes_opening_a_new_database_at_once_all_get_the_schema(
+    store_url: str, request: pytest.FixtureRequest
+) -> None:
+    # The api, the agent worker and the CLI each open the store at start-up; on a fresh database they race
+    # to bring the schema to head (and, on SQLite, to switch the file to WAL). One lock per database makes
+    # them take turns: none may fail with "already exists", "database is locked" or a duplicate version row.
+    rounds = 6 if "postgres" in store_url else 10
+    for round_number in range(rounds):
+        url = store_url
+        if round_number:
+            if "postgres" in store_url:
+                url = request.getfixturevalue("postgres_server").new_database()
+            else:
+                url = store_url.replace("store.sqlite", f"round-{round_number}.sqlite")
+        stores, errors = _at_once(lambda url=url: Store(url), callers=4)  # type: ignore[misc]
         assert not errors, f"round {round_number}: {errors[0]!r}"
         assert len(stores) == 4
         stores[0].ping()
         assert stores[0].list_interviews("nobody") == []
-        for store in stores:
-            store.close()
+        for opened in stores:
+            opened.close()
+
+
+def test_one_active_interview_per_candidate_is_kept_by_the_database(store: Store) -> None:
+    _open(store, "uid-1", "iv-1")
+    with pytest.raises(ActiveInterviewExists) as raised:
+        _open(store, "uid-1", "iv-2")
+    assert raised.value.interview_id == "iv-1"
+    assert store.end_interview("iv-1", InterviewStatus.abandoned, "left")
+    assert not store.end_interview("iv-1", InterviewStatus.abandoned, "again")
+    _open(store, "uid-1", "iv-3")  # the partial index only counts active interviews
+    assert [iv.id for iv in store.list_interviews("uid-1")] == ["iv-3", "iv-1"]
+
+
+def test_turns_tool_events_and_the_report_round_trip(store: Store) -> None:
+    _open(store, "uid-1", "iv-1")
+    assert store.claim_interview("iv-1", "job-a")
+    store.add_turn("iv-1", "agent", "Hello — tell me about a system you built.", question_id="q1")
+    store.add_turn("iv-1", "candidate", "A queue, with retries.")
+    store.add_tool_event("iv-1", "record_answer", {"question_id": "q1", "quote": "retries"}, "ok")
+    assert [(t.seq, t.speaker) for t in store.turns("iv-1")] == [(1, "agent"), (2, "candidate")]
+    assert store.tool_events("iv-1")[0].arguments == {"question_id": "q1", "quote": "retries"}
+    store.save_report(
+        "iv-1",
+        report={"recommendation": "hire", "nested": {"ok": True}},
+        markdown="# r",
+        html="<h1>r</h1>",
+        scores=[("systems", 4, {"quotes": ["retries"]})],
+        reason="completed",
+    )
+    interview = store.get_interview("iv-1")
+    assert interview is not None and interview.status == InterviewStatus.finished
+    report = store.get_report("iv-1")
+    assert report is not None and report.report["nested"] == {"ok": True}
+
+
+def test_only_one_job_claims_an_interview(store: Store) -> None:
+    _open(store, "uid-1", "iv-1")
+    wins, errors = _at_once(lambda: store.claim_interview("iv-1", f"job-{threading.get_ident()}"), 4)
+    assert not errors, errors
+    assert sorted(wins) == [False, False, False, True]
+    interview = store.get_interview("iv-1")
+    assert interview is not None and interview.status == InterviewStatus.live
+    lease = fleet.lease_of(store, "iv-1")
+    assert lease is not None and lease.job_id == interview.agent_job_id and lease.takeovers == 0
+
+
+def test_a_lease_is_renewed_only_by_its_job_and_taken_over_once_expired(store: Store) -> None:
+    _open(store, "uid-1", "iv-1")
+    assert store.claim_interview("iv-1", "job-a", lease_seconds=30)
+    assert fleet.renew_lease(store, "iv-1", "job-a", ttl=30)
+    assert not fleet.renew_lease(store, "iv-1", "job-b", ttl=30)
+    assert not fleet.take_over(store, "iv-1", "job-b", ttl=30)  # job-a is alive
+    assert fleet.orphaned_interviews(store) == []
+
+    fleet.expire_lease(store, "iv-1")
+    assert [iv.id for iv in fleet.orphaned_interviews(store)] == ["iv-1"]
+    assert fleet.orphaned_interviews(store, expired_for=60) == []
+    wins, errors = _at_once(lambda: fleet.take_over(store, "iv-1", f"job-{threading.get_ident()}", 30), 4)
+    assert not errors, errors
+    assert sorted(wins) == [False, False, False, True]
+    lease = fleet.lease_of(store, "iv-1")
+    interview = store.get_interview("iv-1")
+    assert lease is not None and interview is not None
+    assert lease.takeovers == 1 and lease.job_id == interview.agent_job_id != "job-a"
+    assert not fleet.renew_lease(store, "iv-1", "job-a", ttl=30)  # the old job learns it lost
+
+
+def test_capacity_counts_fresh_accepting_workers_and_pending_interviews(store: Store) -> None:
+    assert not fleet.capacity(store, fresh_for=10, pending_for=30).known
+    fleet.beat(store, "w1", capacity=4, active=1, load=0.2, accepting=True)
+    fleet.beat(store, "w2", capacity=4, active=0, load=0.0, accepting=False)  # draining
+    fleet.beat(store, "w1", capacity=4, active=2, load=0.5, accepting=True)  # updates, no second row
+    _open(store, "uid-1", "iv-1")  # handed out, not yet claimed
+    now = fleet.capacity(store, fresh_for=10, pending_for=30)
+    assert (now.workers, now.free, now.pending) == (2, 1, 1)
+    later = fleet.capacity(store, fresh_for=10, pending_for=30, now=utcnow() + timedelta(seconds=60))
+    assert not later.known and later.pending == 0  # stale beats and stale pending interviews do not count
+    fleet.forget_worker(store, "w1")
+    assert fleet.capacity(store, fresh_for=10, pending_for=30).workers == 1
