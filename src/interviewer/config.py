@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")
     api_port: int = Field(default=8000, ge=1, le=65535, alias="API_PORT")
     rate_limit_per_minute: int = Field(default=30, ge=1, le=100_000, alias="RATE_LIMIT_PER_MINUTE")
+    # Shared rate-limit budgets for several api instances (a URL may hold a password: kept secret).
+    redis_url: SecretStr | None = Field(default=None, alias="REDIS_URL")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024, alias="MAX_BODY_BYTES")
     # How long the web client waits for the agent to join before it gives up on an interview.
     agent_join_timeout_seconds: int = Field(default=20, ge=1, le=300, alias="AGENT_JOIN_TIMEOUT_SECONDS")

@@ -14,6 +14,7 @@ import pytest
 from interviewer.procs import free_port
 from tests.fixtures.api import ApiHarness, MakeApi
 from tests.fixtures.firebase import FirebaseEmulator
+from tests.fixtures.redis import RedisServer
 
 pytestmark = pytest.mark.integration
 
@@ -146,3 +147,43 @@ def test_api_refuses_to_start_with_the_emulator_in_production(tmp_path: Path, mo
     assert "refusing to start" in result.stderr
     assert "FIREBASE_AUTH_EMULATOR_HOST" in result.stderr
     assert "s" * 40 not in result.stderr + result.stdout
+
+
+def test_api_instances_sharing_redis_share_one_budget_per_uid(
+    make_api: MakeApi, emulator_env: FirebaseEmulator, redis_server: RedisServer
+) -> None:
+    first = make_api(RATE_LIMIT_PER_MINUTE=3, REDIS_URL=redis_server.url)
+    second = make_api(RATE_LIMIT_PER_MINUTE=3, REDIS_URL=redis_server.url)
+    _uid, token = emulator_env.sign_up()
+    _other, other_token = emulator_env.sign_up()
+
+    def end(harness: ApiHarness, bearer: str) -> int:
+        response = harness.client.post("/v1/interviews/iv_missing/end", headers=harness.bearer(bearer))
+        return response.status_code
+
+    # Alternating instances: each alone would still allow its second request; together the third is the last.
+    assert [end(first, token), end(second, token), end(first, token), end(second, token)] == [
+        404,
+        404,
+        404,
+        429,
+    ]
+    limited = first.client.post("/v1/interviews/iv_missing/end", headers=first.bearer(token))
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert end(second, other_token) == 404  # still per uid
+    # Reads have their own, larger budget in the same Redis.
+    assert first.client.get("/v1/interviews", headers=first.bearer(token)).status_code == 200
+
+
+def test_an_unreachable_redis_lets_requests_through(
+    make_api: MakeApi, emulator_env: FirebaseEmulator
+) -> None:
+    # The limit guards against runaway clients; losing Redis must not stop every candidate.
+    harness = make_api(RATE_LIMIT_PER_MINUTE=1, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    _uid, token = emulator_env.sign_up()
+    statuses = [
+        harness.client.post("/v1/interviews/iv_missing/end", headers=harness.bearer(token)).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [404, 404, 404]

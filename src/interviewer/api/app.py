@@ -14,7 +14,7 @@ from interviewer.agent.recovery import finish_orphans_nobody_took
 from interviewer.api.deps import Services
 from interviewer.api.plans_routes import plans
 from interviewer.api.problems import install_problem_handlers, install_problem_openapi
-from interviewer.api.ratelimit import BodySizeLimit, RateLimiter
+from interviewer.api.ratelimit import BodySizeLimit, build_limiters
 from interviewer.api.routes import interviews, public
 from interviewer.auth import IdentityVerifier
 from interviewer.config import Settings
@@ -49,7 +49,10 @@ def create_app(settings: Settings, store: Store, verifier: IdentityVerifier) -> 
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            limiters.close()
 
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
+    limiters = build_limiters(settings.rate_limit_per_minute, READ_BUDGET_FACTOR, redis_url)
     app = FastAPI(
         lifespan=lifespan,
         title="Interviewer API",
@@ -63,8 +66,8 @@ def create_app(settings: Settings, store: Store, verifier: IdentityVerifier) -> 
         settings=settings,
         store=store,
         verifier=verifier,
-        write_limiter=RateLimiter(settings.rate_limit_per_minute),
-        read_limiter=RateLimiter(settings.rate_limit_per_minute * READ_BUDGET_FACTOR),
+        write_limiter=limiters.write,
+        read_limiter=limiters.read,
     )
     install_problem_handlers(app)
     app.include_router(interviews)

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from interviewer.api.problems import ProblemError
-from interviewer.api.ratelimit import RateLimiter
+from interviewer.api.ratelimit import Limiter
 from interviewer.auth import Identity, IdentityProviderUnavailable, IdentityVerifier, InvalidCredentials
 from interviewer.config import Settings
 from interviewer.store import Store
@@ -27,8 +27,8 @@ class Services:
     settings: Settings
     store: Store
     verifier: IdentityVerifier
-    write_limiter: RateLimiter
-    read_limiter: RateLimiter
+    write_limiter: Limiter
+    read_limiter: Limiter
 
 
 def services(request: Request) -> Services:
@@ -73,7 +73,7 @@ def _verified(svc: Services, token: str) -> Identity:
         ) from None
 
 
-def _limited(limiter: RateLimiter, uid: str) -> None:
+def _limited(limiter: Limiter, uid: str) -> None:
     wait = limiter.hit(uid)
     if wait:
         raise ProblemError(
@@ -97,7 +97,7 @@ class Authenticated:
 
     svc: Services
     token: str
-    limiter: RateLimiter
+    limiter: Limiter
 
     async def run(self, work: Callable[Concatenate[Identity, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         def verified_work() -> T:
