@@ -111,6 +111,21 @@ class Settings(BaseSettings):
     gemini_model: str = Field(default="gemini-2.5-flash-native-audio-preview-12-2025", alias="GEMINI_MODEL")
     # Another endpoint for the Gemini Live API (a regional proxy; the tests' named fake). Unset: Google's.
     gemini_base_url: str | None = Field(default=None, alias="GEMINI_BASE_URL")
+    # Gemini through Vertex AI instead of an API key: a project, a region, and a service account key file
+    # (unset: the platform's own identity, e.g. Cloud Run's service account).
+    gemini_vertexai: bool = Field(default=False, alias="GEMINI_VERTEXAI")
+    google_cloud_project: str | None = Field(default=None, alias="GOOGLE_CLOUD_PROJECT")
+    google_cloud_location: str = Field(default="us-central1", alias="GOOGLE_CLOUD_LOCATION")
+    google_application_credentials: Path | None = Field(default=None, alias="GOOGLE_APPLICATION_CREDENTIALS")
+    gemini_voice: str = Field(default="Puck", alias="GEMINI_VOICE")
+    gemini_language: str = Field(default="en-US", alias="GEMINI_LANGUAGE")
+    # Unset: the model's own default.
+    gemini_temperature: float | None = Field(default=None, ge=0, le=2, alias="GEMINI_TEMPERATURE")
+    # How long the candidate may wait, after they stop speaking, for the model to start its reply before it
+    # is asked again (once), then a line is spoken in its place.
+    gemini_reply_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=30, alias="GEMINI_REPLY_TIMEOUT_SECONDS"
+    )
     # The pipeline engine: offline VAD/STT/TTS around any OpenAI-compatible chat model (OpenAI, or a local
     # Ollama or vLLM server). The key is optional because local servers take none; it only ever travels in
     # the Authorization header.

@@ -12,7 +12,8 @@ the client trusts it through `SSL_CERT_FILE` (`ca_file`), which google-genai rea
 
 A script step is a list of actions answering one client turn (a `clientContent` with `turnComplete`):
 `CallTool(name, args)` sends a `toolCall` and waits for its `toolResponse`; `Say(text)` sends audio and its
-transcription, then completes the turn. `args` and `text` may be functions of the tool responses so far.
+transcription, then completes the turn; `StaySilent()` answers nothing at all. `args` and `text` may be
+functions of the tool responses so far.
 """
 
 from __future__ import annotations
@@ -58,7 +59,13 @@ class Say:
     text: str | Callable[[Responses], str]
 
 
-Action = CallTool | Say
+@dataclass
+class StaySilent:
+    """Accept the turn and send nothing back: the stall Live API users report ("generate_reply timed out
+    waiting for generation_created")."""
+
+
+Action = CallTool | Say | StaySilent
 
 
 def _field(message: dict[str, Any], camel: str) -> Any:
@@ -113,6 +120,7 @@ class FakeGeminiLive:
     client_turns: list[dict[str, Any]] = field(default_factory=list)
     tool_responses: Responses = field(default_factory=list)
     realtime_inputs: int = 0
+    silent_turns: int = 0
     paths: list[str] = field(default_factory=list)
     ca_file: Path | None = None
     api_keys: list[str] = field(default_factory=list)
@@ -186,6 +194,9 @@ class FakeGeminiLive:
     async def _act(
         self, ws: ServerConnection, action: Action, pending: asyncio.Queue[dict[str, Any]]
     ) -> None:
+        if isinstance(action, StaySilent):
+            self.silent_turns += 1
+            return
         if isinstance(action, CallTool):
             args = action.args(self.tool_responses) if callable(action.args) else action.args
             call = {"id": f"fake-call-{next(self._ids)}", "name": action.name, "args": args}

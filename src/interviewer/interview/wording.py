@@ -186,6 +186,11 @@ def back_to_question_line() -> str:
     return "Now, back to my question."
 
 
+def lost_reply_line() -> str:
+    """Said in the interviewer's place when the voice model stays silent after the candidate spoke."""
+    return "I'm sorry, I lost you for a moment there. Could you say the last part again?"
+
+
 # -- closing ---------------------------------------------------------------------------------------------
 
 
