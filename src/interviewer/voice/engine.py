@@ -16,6 +16,7 @@ from interviewer.interview.plans import RolePlan
 from interviewer.voice.offline.llm import InterviewerVoice, OfflineInterviewerLLM
 
 SPEECH_KEY = "offline_speech"
+FALLBACK_TTS_KEY = "fallback_tts"  # gemini: Piper speaks the interviewer's line when the model stays silent
 MAX_TOOL_STEPS = 5  # record_answer → next_question → speak needs three; leave room for a retry
 
 
@@ -25,6 +26,10 @@ def prewarm_speech(settings: Settings, userdata: dict[str, Any]) -> None:
         from interviewer.voice.offline.engine import OfflineSpeech
 
         userdata[SPEECH_KEY] = OfflineSpeech.load(settings)
+    elif settings.voice_engine is VoiceEngine.gemini:
+        from interviewer.voice.offline.tts import PiperTTS
+
+        userdata[FALLBACK_TTS_KEY] = PiperTTS.from_settings(settings)
 
 
 def build_session(
@@ -33,7 +38,9 @@ def build_session(
     if settings.voice_engine is VoiceEngine.gemini:
         from interviewer.voice.gemini import build_gemini_session
 
-        return build_gemini_session(settings, plan, duration_minutes)
+        return build_gemini_session(
+            settings, plan, duration_minutes, fallback_tts=userdata.get(FALLBACK_TTS_KEY)
+        )
     speech = userdata.get(SPEECH_KEY)
     if speech is None:  # not prewarmed (e.g. a one-off job): load now rather than fail
         prewarm_speech(settings, userdata)
