@@ -52,6 +52,8 @@ from interviewer.agent.turn_timings import TurnTimings
 from interviewer.candidate import (
     AnswerTimings,
     Candidate,
+    Interview,
+    InterviewersBusy,
     Timings,
     sign_in_anonymously,
     start_interview,
@@ -66,6 +68,7 @@ TURN_TIMEOUT_S = 60.0
 STAGE_SLACK_S = 0.1
 PAUSE_EDGE_S = 0.15  # the agent hears a pause start this much after it left the candidate, at most
 MATCH_WINDOW_S = 1.0  # a reply's first frame is pushed at most this long before it is heard
+BUSY_BUDGET_S = 300.0  # a worker still closing an interview (or a loaded machine) may refuse for a while
 
 
 class SpokenAnswer(BaseModel):
@@ -119,20 +122,22 @@ class Lane:
     measured: list[Measured] = field(default_factory=list)
     underruns: int = 0
     interviews: int = 0
+    busy_waits: int = 0
+    errors: list[str] = field(default_factory=list)
 
     async def run(self) -> None:
         next_answer = self.index * 7  # lanes start at different answers
-        while len(self.measured) < self.quota:
+        while len(self.measured) < self.quota and self.interviews < self.quota:
+            try:
+                interview = await self._start()
+            except Exception as error:  # what was measured so far is still reported
+                self.errors.append(f"interview {self.interviews + 1}: {error!r}")
+                return
             self.interviews += 1
-            # Blocking http off the loop: the other lanes' microphones keep sending meanwhile.
-            uid, id_token = await asyncio.to_thread(sign_in_anonymously, self.emulator_host)
-            interview = await asyncio.to_thread(
-                start_interview, self.api_url, id_token, ROLE, duration_minutes=self.duration, uid=uid
-            )
             candidate = Candidate(interview)
-            await candidate.join()
             spoken: list[AnswerTimings] = []
             try:
+                await candidate.join()
                 while await candidate.wait_agent_turn_done(TURN_TIMEOUT_S):
                     if len(self.measured) + len(spoken) >= self.quota:
                         # The last reply has played; its stage packet follows it.
@@ -143,10 +148,29 @@ class Lane:
                     next_answer += 1
                     spoken.append(await candidate.say_parts(answer.parts, answer.pauses))
                     print(f"  lane {self.index}: answer {len(self.measured) + len(spoken)}/{self.quota}")
+            except Exception as error:
+                self.errors.append(f"interview {self.interviews}: {error!r}")
             finally:
                 await candidate.leave()
             self.underruns += candidate.timings.underruns
             self.measured += [measure(a, candidate.timings, self.interviews) for a in spoken]
+
+    async def _start(self) -> Interview:
+        """A new interview, waiting as the api asks while every interviewer is busy (bounded)."""
+        deadline = time.monotonic() + BUSY_BUDGET_S
+        while True:
+            # Blocking http off the loop: the other lanes' microphones keep sending meanwhile.
+            uid, id_token = await asyncio.to_thread(sign_in_anonymously, self.emulator_host)
+            try:
+                return await asyncio.to_thread(
+                    start_interview, self.api_url, id_token, ROLE, duration_minutes=self.duration, uid=uid
+                )
+            except InterviewersBusy as busy:
+                self.busy_waits += 1
+                if time.monotonic() + busy.retry_after > deadline:
+                    raise
+                print(f"  lane {self.index}: every interviewer busy; retrying in {busy.retry_after:.0f} s")
+                await asyncio.sleep(busy.retry_after)
 
 
 async def _wait_for_turn_after(timings: Timings, after: float, timeout: float) -> None:
@@ -308,6 +332,8 @@ def report(args: argparse.Namespace, lanes: list[Lane], load: list[float], wall:
         "stage_medians_s": stage_medians,
         "stage_violations": sum(1 for m in measured if m.latency is not None and m.violation),
         "microphone_underruns": sum(lane.underruns for lane in lanes),
+        "busy_refusals": sum(lane.busy_waits for lane in lanes),
+        "errors": [error for lane in lanes for error in lane.errors],
         "turns": [asdict(m) for m in measured],
     }
 

@@ -60,6 +60,14 @@ class CandidateError(RuntimeError):
     pass
 
 
+class InterviewersBusy(CandidateError):
+    """The api answered 503: every interviewer is busy; try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float, detail: str) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 @dataclass
 class AnswerTimings:
     """One spoken answer, wall-clock seconds of its samples leaving the microphone."""
@@ -174,6 +182,8 @@ def start_interview(
         headers={"Authorization": f"Bearer {id_token}"},
         timeout=10,
     )
+    if response.status_code == 503:  # busy: the api says when to come back in the standard header
+        raise InterviewersBusy(float(response.headers.get("Retry-After", 20)), response.text)
     if response.status_code != 201:
         raise CandidateError(f"POST /v1/interviews: {response.status_code} {response.text}")
     body = response.json()
