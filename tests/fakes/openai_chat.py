@@ -44,6 +44,7 @@ class FakeOpenAIChat:
     script: Sequence[Reply]
     model: str = "fake-chat-model"
     host: str = "127.0.0.1"
+    api_key: str | None = None  # when set, a request without `Authorization: Bearer <it>` gets a 401
     requests: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
     _runner: web.AppRunner | None = field(default=None, init=False)
@@ -69,12 +70,21 @@ class FakeOpenAIChat:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def _models(self, request: web.Request) -> web.Response:
+    def _refused(self, request: web.Request) -> web.Response | None:
         self.authorizations.append(request.headers.get("Authorization"))
+        if self.api_key is None or request.headers.get("Authorization") == f"Bearer {self.api_key}":
+            return None
+        error = {"message": "Incorrect API key provided.", "type": "invalid_request_error"}
+        return web.json_response({"error": {**error, "code": "invalid_api_key"}}, status=401)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
         return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
-        self.authorizations.append(request.headers.get("Authorization"))
+        if (refused := self._refused(request)) is not None:
+            return refused
         body = await request.json()
         self.requests.append(body)
         if not body.get("stream"):
