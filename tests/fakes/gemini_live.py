@@ -12,8 +12,12 @@ the client trusts it through `SSL_CERT_FILE` (`ca_file`), which google-genai rea
 
 A script step is a list of actions answering one client turn (a `clientContent` with `turnComplete`):
 `CallTool(name, args)` sends a `toolCall` and waits for its `toolResponse`; `Say(text)` sends audio and its
-transcription, then completes the turn; `StaySilent()` answers nothing at all. `args` and `text` may be
-functions of the tool responses so far.
+transcription, then completes the turn; `StaySilent()` answers nothing at all; `GoAway()` ends the connection.
+`args` and `text` may be functions of the tool responses so far. The script runs across connections: a client
+that reconnects carries on where it was.
+
+Session resumption: when the setup asks for it, every completed model turn is followed by a
+`sessionResumptionUpdate` with a new handle; a setup that presents a handle (`resumed_with`) resumes.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import json
 import math
 import ssl
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,7 +69,15 @@ class StaySilent:
     waiting for generation_created")."""
 
 
-Action = CallTool | Say | StaySilent
+@dataclass
+class GoAway:
+    """Warn the client that this connection ends (`goAway`), then close the socket, as the Live API does when
+    a connection reaches its lifetime. Last in its step: nothing more is sent on this connection."""
+
+    time_left: str = "0s"
+
+
+Action = CallTool | Say | StaySilent | GoAway
 
 
 def _field(message: dict[str, Any], camel: str) -> Any:
@@ -124,7 +136,12 @@ class FakeGeminiLive:
     paths: list[str] = field(default_factory=list)
     ca_file: Path | None = None
     api_keys: list[str] = field(default_factory=list)
+    handles: list[str] = field(default_factory=list)  # resumption handles handed out, in order
+    resumed_with: list[str | None] = field(default_factory=list)  # per connection: the handle presented
+    texts: list[tuple[int, str, str]] = field(default_factory=list)  # (connection, role, text) received
     _server: Server | None = field(default=None, init=False)
+    _steps: Iterator[Sequence[Action]] = field(default_factory=lambda: iter(()), init=False)
+    _connected: asyncio.Condition | None = field(default=None, init=False)
     _ids: itertools.count[int] = field(default_factory=itertools.count, init=False)
 
     @property
@@ -136,8 +153,16 @@ class FakeGeminiLive:
     async def start(self, workdir: Path) -> FakeGeminiLive:
         """Serve on a free loopback port; the certificate to trust is written to `self.ca_file`."""
         self.ca_file, tls = _loopback_tls(workdir, self.host)
+        self._steps = iter(self.script)
+        self._connected = asyncio.Condition()
         self._server = await serve(self._connection, self.host, 0, ssl=tls)
         return self
+
+    async def wait_connections(self, count: int) -> None:
+        """Until `count` connections have completed their setup."""
+        assert self._connected is not None
+        async with self._connected:
+            await self._connected.wait_for(lambda: len(self.setups) >= count)
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -157,9 +182,15 @@ class FakeGeminiLive:
         if "setup" not in first:
             await ws.close(1007, "the first message must be setup")
             return
-        self.setups.append(first["setup"])
+        setup = first["setup"]
+        connection = len(self.setups)
+        resumption = _field(setup, "sessionResumption")
+        self.resumed_with.append(None if resumption is None else _field(resumption, "handle"))
+        self.setups.append(setup)
         await ws.send(json.dumps({"setupComplete": {}}))
-        steps = iter(self.script)
+        assert self._connected is not None
+        async with self._connected:
+            self._connected.notify_all()
         pending_tool: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         turns: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
@@ -176,6 +207,10 @@ class FakeGeminiLive:
                             self.realtime_inputs += 1
                         elif (content := _field(message, "clientContent")) is not None:
                             self.client_turns.append(content)
+                            for turn in _field(content, "turns") or []:
+                                for part in turn.get("parts") or []:
+                                    if part.get("text"):
+                                        self.texts.append((connection, turn.get("role", ""), part["text"]))
                             if _field(content, "turnComplete"):
                                 await turns.put(content)
             finally:
@@ -184,16 +219,25 @@ class FakeGeminiLive:
         reader = asyncio.create_task(read())
         try:
             while await turns.get() is not None:
-                for action in next(steps, ()):
-                    await self._act(ws, action, pending_tool)
+                for action in next(self._steps, ()):
+                    await self._act(ws, action, pending_tool, resumable=resumption is not None)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
 
     async def _act(
-        self, ws: ServerConnection, action: Action, pending: asyncio.Queue[dict[str, Any]]
+        self,
+        ws: ServerConnection,
+        action: Action,
+        pending: asyncio.Queue[dict[str, Any]],
+        *,
+        resumable: bool,
     ) -> None:
+        if isinstance(action, GoAway):
+            await ws.send(json.dumps({"goAway": {"timeLeft": action.time_left}}))
+            await ws.close(1001, "connection lifetime reached")
+            return
         if isinstance(action, StaySilent):
             self.silent_turns += 1
             return
@@ -210,3 +254,7 @@ class FakeGeminiLive:
         await ws.send(json.dumps({"serverContent": {"outputTranscription": {"text": text}}}))
         await ws.send(json.dumps({"serverContent": {"generationComplete": True}}))
         await ws.send(json.dumps({"serverContent": {"turnComplete": True}}))
+        if resumable:
+            self.handles.append(f"fake-resume-{len(self.handles)}")
+            update = {"newHandle": self.handles[-1], "resumable": True}
+            await ws.send(json.dumps({"sessionResumptionUpdate": update}))

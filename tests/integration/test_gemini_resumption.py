@@ -1,0 +1,115 @@
+"""Long interviews survive reconnects: the Gemini engine against FakeGeminiLive (a named fake of the Live API
+wire protocol over TLS; Gemini cannot be reached from here), in a real text-mode AgentSession with the real
+Agent, tools, guard and store.
+
+Mid-interview the server says goAway and closes the socket, as the Live API does when a connection reaches
+its lifetime. The session must reconnect presenting the newest resumption handle, the candidate's next answer
+must reach the model on the new connection (once), and the interview must carry on with no turn lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interviewer.agent.interviewer import InterviewerAgent
+from interviewer.agent.runtime import InterviewRuntime
+from interviewer.agent.wiring import greet, wire_session
+from interviewer.config import load_settings
+from interviewer.interview.plans import load_role
+from interviewer.store import Store
+from interviewer.voice.gemini import build_gemini_session
+from tests.fakes.gemini_live import CallTool, FakeGeminiLive, GoAway, Responses, Say
+
+pytestmark = pytest.mark.integration
+
+STEP_TIMEOUT = 20.0
+GREETING = "Hello, I am Alex, I will be interviewing you today for about twenty minutes."
+ANSWERS = [
+    "Hi, happy to be here.",
+    "I work on the payments backend at a fintech, mostly Go and Postgres.",
+]
+
+
+def _last_question(responses: Responses) -> dict[str, Any]:
+    for response in reversed(responses):
+        output = response.get("response", {}).get("output")
+        if output and "question_id" in (payload := json.loads(output)):
+            return dict(payload)
+    raise AssertionError(f"next_question never returned a question: {responses}")
+
+
+ASK = Say(lambda r: str(_last_question(r)["text"]))
+RECORD = CallTool(
+    "record_answer",
+    lambda r: {"question_id": _last_question(r)["question_id"], "summary": "Payments backend.", "score": 3},
+)
+SCRIPT = [
+    [Say(GREETING)],
+    [CallTool("next_question"), ASK, GoAway()],
+    [RECORD, CallTool("next_question"), ASK],  # on the resumed connection
+]
+
+
+async def test_a_go_away_mid_interview_resumes_with_the_handle_and_loses_no_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "fake-gemini.crt"))
+    fake = await FakeGeminiLive(SCRIPT).start(tmp_path)
+    settings = load_settings(
+        INTERVIEWER_MODE="test",
+        VOICE_ENGINE="gemini",
+        GOOGLE_API_KEY="fake-google-api-key-0123456789abcdef",
+        GEMINI_BASE_URL=fake.base_url,
+    )
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    plan = load_role("backend-engineer")
+    store.open_interview(
+        candidate_uid="uid-resume",
+        name=None,
+        email=None,
+        interview_id="iv-resume",
+        role=plan.id,
+        plan=plan.model_dump(mode="json"),
+        duration_minutes=20,
+        room="room-resume",
+    )
+    runtime = InterviewRuntime.create(store, interview_id="iv-resume", plan=plan, duration_minutes=20)
+    session = build_gemini_session(settings, plan, 20)
+    wire_session(session, runtime)
+    try:
+        await session.start(InterviewerAgent(runtime))
+        await asyncio.wait_for(greet(session, runtime), STEP_TIMEOUT)
+        await asyncio.wait_for(runtime.guard.wait_open(), STEP_TIMEOUT)
+        await asyncio.wait_for(session.run(user_input=ANSWERS[0]), STEP_TIMEOUT)
+        await asyncio.wait_for(fake.wait_connections(2), STEP_TIMEOUT)
+        await asyncio.wait_for(session.run(user_input=ANSWERS[1]), STEP_TIMEOUT)
+    finally:
+        await session.aclose()
+        await fake.stop()
+
+    # Resumed, not restarted: the second setup presented the newest handle handed out before the goAway.
+    assert len(fake.setups) == 2
+    assert fake.resumed_with == [None, fake.handles[1]], (fake.resumed_with, fake.handles)
+
+    # The answer given after the reconnect reached the model on the new connection, exactly once; the one
+    # before it was not replayed (the handle holds it).
+    resumed_texts = [text for connection, _role, text in fake.texts if connection == 1]
+    assert resumed_texts.count(ANSWERS[1]) == 1, fake.texts
+    assert ANSWERS[0] not in resumed_texts, fake.texts
+
+    # No turn lost: the model recorded the answer and asked the next question; the store has every line.
+    events = [(e.tool, e.outcome) for e in store.tool_events("iv-resume")]
+    assert events == [("next_question", "ok"), ("record_answer", "ok"), ("next_question", "ok")]
+    turns = [(t.speaker, t.text) for t in store.turns("iv-resume")]
+    assert [text for speaker, text in turns if speaker == "candidate"] == ANSWERS
+    asked = [
+        json.loads(r["response"]["output"])["text"]
+        for r in fake.tool_responses
+        if r["name"] == "next_question"
+    ]
+    assert [text for speaker, text in turns if speaker == "agent"] == [GREETING, *asked]
