@@ -69,6 +69,10 @@ def _cmd_agent(_args: argparse.Namespace) -> int:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
+    if args.cluster:
+        from interviewer.cluster import main as cluster_main
+
+        return cluster_main(open_port=args.port)
     from interviewer.up import main as up_main
 
     return up_main(open_port=args.port)
@@ -78,12 +82,6 @@ def _cmd_candidate(args: argparse.Namespace) -> int:
     from interviewer.candidate import main as candidate_main
 
     return candidate_main(args)
-
-
-def _cmd_doctor(_args: argparse.Namespace) -> int:
-    from interviewer.doctor import main as doctor_main
-
-    return doctor_main(load_settings())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,9 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("api", help="serve the api (settings from the environment)").set_defaults(func=_cmd_api)
     sub.add_parser("agent", help="run one agent worker").set_defaults(func=_cmd_agent)
-    sub.add_parser("doctor", help="check this configuration end to end").set_defaults(func=_cmd_doctor)
     up = sub.add_parser("up", help="bring the whole local stack up (what `make run` calls)")
     up.add_argument("--port", type=int, default=8000, help="the api/web port")
+    up.add_argument(
+        "--cluster",
+        action="store_true",
+        help="Redis, Postgres, two livekit nodes, two apis, two workers (the production shape)",
+    )
     up.set_defaults(func=_cmd_up)
 
     candidate = sub.add_parser("candidate", help="a simulated candidate that joins by voice")

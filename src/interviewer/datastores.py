@@ -111,6 +111,8 @@ def build_postgres(*, durable: bool = True) -> tuple[ManagedProcess, PostgresCon
     if not durable:
         argv += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
     process = ManagedProcess("postgres", argv, cwd=base, log_path=base / "postgres.log", user=user)
+    # SIGINT is Postgres' fast shutdown (SIGTERM would wait for every client to disconnect).
+    process.stop_signal = signal.SIGINT
     return process, PostgresConfig(port=port, base_dir=base)
 
 
@@ -135,8 +137,7 @@ def wait_postgres(process: ManagedProcess, config: PostgresConfig, timeout: floa
 
 
 def stop_postgres(process: ManagedProcess, timeout: float = 20.0) -> int | None:
-    """SIGINT is Postgres' fast shutdown (SIGTERM would wait for every client to disconnect)."""
-    return process.stop(timeout=timeout, signum=signal.SIGINT)
+    return process.stop(timeout=timeout)
 
 
 @dataclass(frozen=True)

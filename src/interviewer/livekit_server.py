@@ -118,6 +118,7 @@ def server_config_dict(
     api_secret: str,
     log_level: str = "info",
     browser_ip: str | None = None,
+    redis_address: str | None = None,
 ) -> dict[str, object]:
     """The YAML body: loopback-only signalling and media, one API key.
 
@@ -137,7 +138,7 @@ def server_config_dict(
     }
     if browser_ip is None:
         rtc["interfaces"] = {"includes": ["lo"]}
-    return {
+    body: dict[str, object] = {
         "port": http_port,
         "bind_addresses": [LOOPBACK],
         "rtc": rtc,
@@ -146,6 +147,9 @@ def server_config_dict(
         # Rooms created by a token's dispatch and then abandoned go away on their own.
         "room": {"empty_timeout": 60, "departure_timeout": 20},
     }
+    if redis_address is not None:
+        body["redis"] = {"address": redis_address}
+    return body
 
 
 def write_server_config(
@@ -154,6 +158,7 @@ def write_server_config(
     log_level: str = "info",
     tcp_fallback: bool = False,
     browser_ip: str | None = None,
+    redis_address: str | None = None,
 ) -> LiveKitServerConfig:
     """Pick free loopback ports and write `livekit.yaml` (0600, it holds the secret) into `workdir`.
 
@@ -176,6 +181,7 @@ def write_server_config(
         api_secret=config.api_secret,
         log_level=log_level,
         browser_ip=browser_ip,
+        redis_address=redis_address,
     )
     fd = os.open(config.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -189,6 +195,8 @@ def build_livekit_process(
     log_level: str = "info",
     tcp_fallback: bool = False,
     browser_ip: str | None = None,
+    redis_address: str | None = None,
+    name: str = "livekit-server",
 ) -> tuple[ManagedProcess, LiveKitServerConfig]:
     """A not-yet-started `ManagedProcess` for the pinned server plus the config it will run with.
 
@@ -196,9 +204,9 @@ def build_livekit_process(
     which is the first thing to read when a client cannot connect.
     """
     binary = find_livekit_server(settings)
-    config = write_server_config(workdir, settings, log_level, tcp_fallback, browser_ip)
+    config = write_server_config(workdir, settings, log_level, tcp_fallback, browser_ip, redis_address)
     process = ManagedProcess(
-        name="livekit-server",
+        name=name,
         argv=[str(binary), "--config", str(config.config_path)],
         cwd=workdir,
         log_path=workdir / "livekit-server.log",

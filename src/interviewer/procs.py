@@ -113,6 +113,8 @@ class ManagedProcess:
     parent_death_signal: int | None = None
     # Run as this user (root only): servers such as postgres refuse to run as root.
     user: str | None = None
+    # What `stop` sends first (postgres takes SIGINT as its fast shutdown; SIGTERM waits for every client).
+    stop_signal: int = _SIGTERM
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False)
 
@@ -192,10 +194,12 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pgid, signum)
 
-    def stop(self, timeout: float = 10.0, signum: int = _SIGTERM) -> int | None:
-        """Signal the whole group, wait, then SIGKILL what is left. Returns the leader's exit code."""
+    def stop(self, timeout: float = 10.0, signum: int | None = None) -> int | None:
+        """Signal the whole group (`stop_signal` unless told), wait, then SIGKILL what is left. Returns the
+        leader's exit code."""
         if self.proc is None:
             return None
+        signum = self.stop_signal if signum is None else signum
         if group_alive(self.pgid):
             self.signal(signum)
             deadline = time.monotonic() + timeout

@@ -48,7 +48,7 @@ class Supervisor:
         """Stop in reverse start order; return the names of any group that survived."""
         survivors = []
         for process in reversed(self.children):
-            timeout = drain_timeout + 10 if process.name == "agent-worker" else 10
+            timeout = drain_timeout + 10 if process.name.startswith("agent-worker") else 10
             pgid = process.pgid
             process.stop(timeout=timeout)
             if group_alive(pgid):

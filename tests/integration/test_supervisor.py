@@ -36,13 +36,14 @@ def session_pids(sid: int) -> set[int]:
 
 
 class Up:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, extra: tuple[str, ...] = (), up_text: str = "Interviewer is up") -> None:
+        self.up_text = up_text
         self.port = free_port()
         self.out = tmp / "up.out"
         env = {**os.environ, "INTERVIEWER_DATA_DIR": str(tmp / "data"), "DRAIN_TIMEOUT_SECONDS": "10"}
         self.log = open(self.out, "wb")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "interviewer.cli", "up", "--port", str(self.port)],
+            [sys.executable, "-m", "interviewer.cli", "up", "--port", str(self.port), *extra],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self.log,
@@ -54,13 +55,13 @@ class Up:
     def text(self) -> str:
         return self.out.read_text(errors="replace")
 
-    def wait_up(self) -> None:
+    def wait_up(self, timeout: float = UP_TIMEOUT) -> None:
         def up() -> bool:
             assert self.proc.poll() is None, f"`up` exited early:\n{self.text()}"
             self.tree |= session_pids(self.proc.pid)
-            return "Interviewer is up" in self.text()
+            return self.up_text in self.text()
 
-        wait_for(up, UP_TIMEOUT, "`interviewer up` to print that it is up", 0.2)
+        wait_for(up, timeout, "`interviewer up` to print that it is up", 0.2)
         self.tree |= session_pids(self.proc.pid)
 
     def child_pid(self, name: str) -> int:
