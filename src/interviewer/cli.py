@@ -84,6 +84,12 @@ def _cmd_candidate(args: argparse.Namespace) -> int:
     return candidate_main(args)
 
 
+def _cmd_doctor(_args: argparse.Namespace) -> int:
+    from interviewer.doctor import main as doctor_main
+
+    return doctor_main(load_settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="interviewer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("api", help="serve the api (settings from the environment)").set_defaults(func=_cmd_api)
     sub.add_parser("agent", help="run one agent worker").set_defaults(func=_cmd_agent)
+    sub.add_parser("doctor", help="check this configuration end to end").set_defaults(func=_cmd_doctor)
     up = sub.add_parser("up", help="bring the whole local stack up (what `make run` calls)")
     up.add_argument("--port", type=int, default=8000, help="the api/web port")
     up.add_argument(
