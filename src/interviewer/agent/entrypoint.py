@@ -32,7 +32,7 @@ from interviewer.agent.wiring import greet, wire_session
 from interviewer.config import Settings, get_settings
 from interviewer.interview.plans import RolePlan
 from interviewer.interview.voice_step import VoiceStep
-from interviewer.interview.wording import DRAIN_LINE, STOP_LINE
+from interviewer.interview.wording import DRAIN_LINE, RESUME_LINE, RESUME_QUESTION_LEAD, STOP_LINE
 from interviewer.rooms import DispatchMetadata, delete_room
 from interviewer.store import InterviewStatus, Store, fleet
 from interviewer.voice.engine import build_session
@@ -47,13 +47,11 @@ GOODBYE_PLAYOUT_TIMEOUT = 20.0
 # worker exit. Measured under 2.5 s with 4 interviews on 2 cores; the rest of the drain timeout is the line's.
 DRAIN_CLOSE_RESERVE = 3.0
 CLOSE_SIGNAL = signal.SIGUSR1  # the worker's drain asks the job to close the interview now
-RESUME_LINE = "I'm sorry, we lost the connection for a moment. Everything you said is saved."
-RESUME_QUESTION_LEAD = "You were telling me about this:"
 # A job renews its interview's lease every LEASE_RENEW_SECONDS; another job may take the interview over once
 # it has not been renewed for LEASE_SECONDS. Several missed renewals must pass first, so that a job merely
 # slowed by a busy CPU is never replaced while it still speaks.
 LEASE_RENEW_SECONDS = 1.0
-LEASE_SECONDS = 5.0
+LEASE_SECONDS = 4.0
 
 
 async def run_interview(ctx: JobContext) -> None:
@@ -249,9 +247,7 @@ async def apologise(session: AgentSession[None], runtime: InterviewRuntime) -> N
     as is (not by the model), uninterruptible, and the guard opens after it exactly as after a greeting."""
     question = where_we_were(runtime)
     line = RESUME_LINE if question is None else f"{RESUME_LINE} {RESUME_QUESTION_LEAD} {question}"
-    handle = session.say(line, allow_interruptions=False)
-    await handle
-    runtime.agent_said(line)
+    await session.say(line, allow_interruptions=False)  # stored like every agent line (wiring.py)
     runtime.guard.greeting_finished()
     runtime.guard.agent_state_changed(session.agent_state)
 

@@ -22,6 +22,9 @@ INTERVIEWER_NAME = "Alex"
 # Spoken by the worker when it has to end an interview itself (time limit backstop, hang-up, drain).
 STOP_LINE = "We have to stop here. Thank you for your time; your scorecard will be ready shortly."
 DRAIN_LINE = "I'm sorry, we have to stop here. Everything you said is saved."
+# A job that takes over an interview whose job died says this first, then the question being answered.
+RESUME_LINE = "I'm sorry, we lost the connection for a moment. Everything you said is saved."
+RESUME_QUESTION_LEAD = "You were telling me about this:"
 
 GUARD_REFUSAL = (
     "Refused: the interview has not started yet. Finish the greeting and wait for the candidate to "
