@@ -113,3 +113,76 @@ async def test_a_go_away_mid_interview_resumes_with_the_handle_and_loses_no_turn
         if r["name"] == "next_question"
     ]
     assert [text for speaker, text in turns if speaker == "agent"] == [GREETING, *asked]
+
+
+LONG_ANSWERS = [
+    "Hi, happy to be here.",
+    "I work on the payments backend at a fintech, mostly Go and Postgres.",
+    "I designed a sharded job queue with retries and idempotency keys; failures dropped by 40 percent.",
+    "I led the migration off our monolith's database with dual writes and a backfill, no downtime.",
+]
+FOUR_RECONNECTS = [
+    [Say(GREETING), GoAway()],
+    [CallTool("next_question"), ASK, GoAway()],
+    [RECORD, CallTool("next_question"), ASK, GoAway()],
+    [RECORD, CallTool("next_question"), ASK, GoAway()],
+    [
+        RECORD,
+        Say("Thank you, that is all the time we have. Goodbye."),
+        CallTool("end_interview", {"reason": "done"}),
+    ],
+]
+
+
+async def test_an_interview_survives_four_reconnects_with_every_answer_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "fake-gemini.crt"))
+    fake = await FakeGeminiLive(FOUR_RECONNECTS).start(tmp_path)
+    settings = load_settings(
+        INTERVIEWER_MODE="test",
+        VOICE_ENGINE="gemini",
+        GOOGLE_API_KEY="fake-google-api-key-0123456789abcdef",
+        GEMINI_BASE_URL=fake.base_url,
+    )
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    plan = load_role("backend-engineer")
+    store.open_interview(
+        candidate_uid="uid-resume4",
+        name=None,
+        email=None,
+        interview_id="iv-resume4",
+        role=plan.id,
+        plan=plan.model_dump(mode="json"),
+        duration_minutes=45,
+        room="room-resume4",
+    )
+    runtime = InterviewRuntime.create(store, interview_id="iv-resume4", plan=plan, duration_minutes=45)
+    session = build_gemini_session(settings, plan, 45)
+    wire_session(session, runtime)
+    try:
+        await session.start(InterviewerAgent(runtime))
+        await asyncio.wait_for(greet(session, runtime), STEP_TIMEOUT)
+        await asyncio.wait_for(runtime.guard.wait_open(), STEP_TIMEOUT)
+        for connection, answer in enumerate(LONG_ANSWERS, start=2):
+            await asyncio.wait_for(fake.wait_connections(connection), STEP_TIMEOUT)
+            await asyncio.wait_for(session.run(user_input=answer), STEP_TIMEOUT)
+        await asyncio.wait_for(runtime.ended.wait(), STEP_TIMEOUT)
+    finally:
+        await session.aclose()
+        await fake.stop()
+
+    # Every reconnect resumed with the newest handle it had been given.
+    assert len(fake.setups) == 5
+    assert fake.resumed_with[0] is None
+    assert all(handle is not None for handle in fake.resumed_with[1:]), fake.resumed_with
+    assert fake.resumed_with[1:] == [fake.handles[n] for n in range(4)], (fake.resumed_with, fake.handles)
+    for connection, answer in enumerate(LONG_ANSWERS, start=1):
+        received = [text for c, _role, text in fake.texts if c == connection]
+        assert received.count(answer) == 1, (connection, fake.texts)
+
+    events = [(e.tool, e.outcome) for e in store.tool_events("iv-resume4")]
+    assert events.count(("record_answer", "ok")) == 3 and events[-1] == ("end_interview", "ok"), events
+    turns = [(t.speaker, t.text) for t in store.turns("iv-resume4")]
+    assert [text for speaker, text in turns if speaker == "candidate"] == LONG_ANSWERS
+    assert store.get_report("iv-resume4") is not None
