@@ -6,7 +6,8 @@ It speaks the real wire protocol as the `openai` client uses it with `stream=Tru
 `chat.completion.chunk` (text in `choices[0].delta.content`, tool calls in `choices[0].delta.tool_calls`
 with the arguments split across chunks the way real servers stream them), a usage chunk, then
 `data: [DONE]`. `GET {base}/models` lists the one model. What the model *says and calls* is a script: one
-`Reply` per request, in order; a request past the end of the script is answered with an empty stop.
+`Reply` per assistant message, chosen by how many the request's conversation already holds; past the end of
+the script the answer is an empty stop.
 Every request body and its Authorization header are recorded for the test to check.
 """
 
@@ -89,12 +90,14 @@ class FakeOpenAIChat:
         self.requests.append(body)
         if not body.get("stream"):
             return web.json_response({"error": {"message": "this fake only streams"}}, status=400)
-        index = len(self.requests) - 1
-        reply = self.script[index] if index < len(self.script) else Reply()
         messages: Messages = body["messages"]
+        # The reply is chosen by how far the conversation is, not by how many requests came: a request made
+        # again for the same turn (preemptive generation, a retry) gets the same reply.
+        index = sum(1 for message in messages if message.get("role") == "assistant")
+        reply = self.script[index] if index < len(self.script) else Reply()
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        completion = f"chatcmpl-fake-{index}"
+        completion = f"chatcmpl-fake-{len(self.requests)}"
 
         async def send(delta: dict[str, Any], finish: str | None = None) -> None:
             chunk = {
