@@ -123,6 +123,7 @@ async def test_a_silent_model_is_asked_again_then_the_interviewer_speaks_for_it(
     assert watchdog.counts == SilenceCounts(stalls=2, retries=1, fallbacks=1)
     log = lines.getvalue()
     assert "did not start its reply" in log and "stayed silent after a retry" in log
+    assert "2 stalled, 1 retried, 1 spoken in its place, 0 could not be spoken" in log
 
     agent_lines = [t.text for t in store.turns("iv-silent") if t.speaker == "agent"]
     question = _last_question(fake.tool_responses)["text"]

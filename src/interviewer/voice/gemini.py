@@ -144,6 +144,19 @@ class ReplyWatchdog:
         self.session.on("speech_created", self._on_speech_created)
         self.session.on("user_state_changed", self._on_user_state)
         self.session.on("agent_state_changed", self._on_agent_state)
+        self.session.on("close", self._on_close)
+
+    def _on_close(self, _event: object) -> None:
+        self._disarm()
+        if self.counts.stalls:  # one line per interview that had any, for the operator's dashboards
+            log.warning(
+                "voice model silences in this interview: %d stalled, %d retried, %d spoken in its place, "
+                "%d could not be spoken",
+                self.counts.stalls,
+                self.counts.retries,
+                self.counts.fallbacks,
+                self.counts.fallback_failures,
+            )
 
     def _on_speech_created(self, event: SpeechCreatedEvent) -> None:
         self._disarm()
