@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from livekit.agents import AgentSession
+from livekit.agents.voice.turn import TurnHandlingOptions
 
 from interviewer.config import Settings, VoiceEngine
 from interviewer.interview.plans import RolePlan
@@ -18,6 +19,50 @@ from interviewer.voice.offline.llm import InterviewerVoice, OfflineInterviewerLL
 SPEECH_KEY = "offline_speech"
 FALLBACK_TTS_KEY = "fallback_tts"  # gemini: Piper speaks the interviewer's line when the model stays silent
 MAX_TOOL_STEPS = 5  # record_answer → next_question → speak needs three; leave room for a retry
+
+# The turn ends after this much silence: the policy bench/turn_taking.py chose (README, "Turn-taking").
+TURN_SILENCE_S = 1.6
+
+# Barge-in. Speech over the interviewer pauses it after this much of it: with the VAD's onset that is what a
+# candidate waits before the interviewer stops. A short "mm-hm" pauses it too, but yields no words, so the
+# interviewer resumes once this much silence has followed the VAD's end of speech.
+BARGE_IN_MIN_SPEECH_S = 0.15
+FALSE_INTERRUPTION_RESUME_S = 1.0
+
+
+def offline_turn_handling() -> TurnHandlingOptions:
+    """How the offline session takes turns, every part named (see the README's "Turn-taking").
+
+    Nothing is left to livekit-agents' defaults: without `turn_detection` 1.8.9 adds its own audio turn
+    detector with a 2.5 s `max_delay`, which waited the whole 2.5 s on most finished answers.
+    """
+    return {
+        # bench/turn_taking.py: no offline end-of-turn model told a finished answer from a pause for thought
+        # well enough to beat plain silence, so the turn ends after TURN_SILENCE_S of it. The VAD's own end
+        # of speech comes sooner (vad.py) and only flushes the streaming STT, whose transcript is then ready
+        # long before the turn ends.
+        "turn_detection": "vad",
+        "endpointing": {"mode": "fixed", "min_delay": TURN_SILENCE_S, "max_delay": TURN_SILENCE_S},
+        "interruption": {
+            "enabled": True,
+            "mode": "vad",  # the adaptive barge-in model is cloud-only
+            "min_duration": BARGE_IN_MIN_SPEECH_S,
+            "min_words": 0,  # words come only after a pause: waiting for them could not stop within 0.3 s
+            "resume_false_interruption": True,
+            "false_interruption_timeout": FALSE_INTERRUPTION_RESUME_S,
+            "discard_audio_if_uninterruptible": True,  # the greeting is not interrupted, nor queued behind
+        },
+        # The reply (and the speech of its first sentence) is prepared from the transcript while the session
+        # waits out the turn's silence; livekit-agents runs its tools only once the turn is committed, which
+        # tests/integration/test_preemptive.py checks, so the side effects stay in order. A new transcript
+        # (the candidate went on) replaces it: answers are long and have many pauses, so no cap on either.
+        "preemptive_generation": {
+            "enabled": True,
+            "preemptive_tts": True,
+            "max_speech_duration": 3600.0,
+            "max_retries": 1000,
+        },
+    }
 
 
 def prewarm_speech(settings: Settings, userdata: dict[str, Any]) -> None:
@@ -56,13 +101,5 @@ def build_session(
         tts=speech.tts,
         llm=OfflineInterviewerLLM(voice),
         max_tool_steps=MAX_TOOL_STEPS,
-        turn_handling={
-            # Offline: no cloud turn detector; the VAD decides when the candidate stopped.
-            "interruption": {"mode": "vad"},
-            # The VAD already waits for 0.7 s of silence before it ends a turn; the default 0.5 s of
-            # endpointing on top of it only made every reply later.
-            "endpointing": {"min_delay": 0.2},
-            # Tools have side effects: never run a reply before the candidate's turn is final.
-            "preemptive_generation": {"enabled": False},
-        },
+        turn_handling=offline_turn_handling(),
     )

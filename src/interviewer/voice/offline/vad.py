@@ -5,9 +5,10 @@ from __future__ import annotations
 from livekit.agents import vad
 from livekit.plugins import silero
 
-# Silero's default 0.55 s ends a turn on an ordinary "we, um, ... migrated it" pause; 0.7 s does not, and
-# still answers well under a second after the candidate really stops.
-INTERVIEW_MIN_SILENCE_S = 0.7
+# The VAD's end of speech is not the turn's end (that waits for engine.TURN_SILENCE_S of silence): it
+# flushes the streaming STT, times the resume after a false interruption, and lets preemptive generation
+# prepare the reply while the turn's silence runs out.
+INTERVIEW_MIN_SILENCE_S = 0.4
 
 
 def load_vad(
