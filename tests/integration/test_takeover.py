@@ -84,6 +84,9 @@ def fleet_stack(
     env = stack_env(livekit_server, firebase_emulator, tmp_path)
     env["TAKEOVER_TIMEOUT_SECONDS"] = "15"  # keeps the no-worker case short; the default is longer
     env["MAX_INTERVIEWS_PER_WORKER"] = "2"  # fewer warm processes to start: these tests need one interview
+    # The session's livekit-server also serves other tests' workers (with other databases): an agent name
+    # of this fleet's own keeps their dispatches apart.
+    env["AGENT_NAME"] = f"interviewer-{tmp_path.name[-24:]}"
     api, api_url = start_api(env, tmp_path)
     store = Store(env["DATABASE_URL"])
     stack = Fleet(env, tmp_path, api_url, firebase_emulator.host, store, [])

@@ -157,7 +157,8 @@ def main() -> int:
     parser.add_argument("--socket", required=True, help="abstract Unix socket name")
     parser.add_argument("--parent", type=int, required=True, help="die with this process")
     args = parser.parse_args()
-    die_with_parent(args.parent, signal.SIGTERM)
+    # SIGKILL: it holds nothing worth saving, and a stopped process would never act on a SIGTERM.
+    die_with_parent(args.parent, signal.SIGKILL)
     settings = get_settings()
     configure_logging(settings)
     os.nice(1)  # below the worker's control plane, above nothing else: replies wait on it
