@@ -17,6 +17,7 @@ from livekit.agents import (
     ConversationItemAddedEvent,
     MetricsCollectedEvent,
     SpeechCreatedEvent,
+    UserInputTranscribedEvent,
     llm,
 )
 from livekit.agents.metrics import LLMMetrics, TTSMetrics
@@ -67,11 +68,13 @@ async def greet(
     return handle
 
 
-@dataclass(frozen=True)
+@dataclass
 class _UserTurn:
-    speech_end: float
+    committed: float  # when the user message was added: the turn was over for the agent
+    speech_end: float | None
     transcript_final: float | None
-    turn_end: float | None
+    turn_end: float
+    answered: bool = False
 
 
 @dataclass
@@ -81,20 +84,28 @@ class _TurnStages:
     livekit-agents reports most stages as durations; they become wall-clock stamps here: the user turn's
     from its `stopped_speaking_at` plus the delays on the user message, the LLM's and the TTS's from each
     request's `timestamp` (taken when the request finished) minus its `duration`, plus its ttft / ttfb.
-    A reply finds its user turn through its `e2e_latency`, which the library measures from that turn's
-    `stopped_speaking_at`.
+    A user message without those metrics (a turn whose final transcript came after the VAD's turn was
+    committed) still has the times its events arrived: the message itself (the commit) and the last final
+    transcript; only the end of speech is then unknown. Replies nobody asked for (the greeting, a prompt
+    after a silence) have no user stages.
     """
 
     session: AgentSession[None]
     _user_turns: list[_UserTurn] = field(default_factory=list)
+    _last_final: float | None = None  # arrival of the latest final transcript
     _tokens: dict[str, list[float]] = field(default_factory=dict)  # speech id -> first token per LLM step
     _tts_audio: dict[str, list[float]] = field(default_factory=dict)  # speech id -> first audio per chunk
     _sending: set[asyncio.Task[None]] = field(default_factory=set)
 
     def attach(self) -> None:
+        self.session.on("user_input_transcribed", self._on_transcript)
         self.session.on("conversation_item_added", self._on_item)
         self.session.on("metrics_collected", self._on_metrics)
         self.session.on("speech_created", self._on_speech)
+
+    def _on_transcript(self, event: UserInputTranscribedEvent) -> None:
+        if event.is_final:
+            self._last_final = event.created_at
 
     def _on_item(self, event: ConversationItemAddedEvent) -> None:
         item = event.item
@@ -102,16 +113,13 @@ class _TurnStages:
             return
         metrics = item.metrics
         end = metrics.get("stopped_speaking_at")
-        if end is None:
-            return
         transcript, turn = metrics.get("transcription_delay"), metrics.get("end_of_turn_delay")
-        self._user_turns.append(
-            _UserTurn(
-                speech_end=end,
-                transcript_final=None if transcript is None else end + transcript,
-                turn_end=None if turn is None else end + turn,
-            )
-        )
+        previous = self._user_turns[-1].committed if self._user_turns else 0.0
+        final = self._last_final if self._last_final is not None and self._last_final > previous else None
+        if end is not None and transcript is not None:
+            final = end + transcript
+        turn_end = end + turn if end is not None and turn is not None else event.created_at
+        self._user_turns.append(_UserTurn(event.created_at, end, final, turn_end))
         del self._user_turns[:-8]  # a reply follows its turn closely; older turns are never looked up
 
     def _on_metrics(self, event: MetricsCollectedEvent) -> None:
@@ -136,11 +144,10 @@ class _TurnStages:
         ]
         if not spoken:
             return  # nothing was played: no reply to time
-        metrics = spoken[0].metrics
-        pushed = metrics["started_speaking_at"]
+        pushed = spoken[0].metrics["started_speaking_at"]
+        user = self._answered_turn(pushed)
         first_audio = audio[0] if audio else None
         before_audio = [t for t in tokens if first_audio is None or t <= first_audio]
-        user = self._user_turn(pushed - metrics["e2e_latency"]) if "e2e_latency" in metrics else None
         timings = TurnTimings(
             speech_id=handle.id,
             user_speech_end=None if user is None else user.speech_end,
@@ -154,12 +161,19 @@ class _TurnStages:
         )
         self._publish(timings)
 
-    def _user_turn(self, speech_end: float) -> _UserTurn:
+    def _answered_turn(self, pushed: float) -> _UserTurn | None:
+        """The latest user turn committed before this reply played, unless an earlier reply answered it.
+
+        Playout waits for the commit even when generation started early (preemptive), so the first reply to
+        play after a commit is that turn's; a later one (a prompt after a silence) answers nothing.
+        """
         for turn in reversed(self._user_turns):
-            if abs(turn.speech_end - speech_end) < 1e-3:
+            if turn.committed <= pushed:
+                if turn.answered:
+                    return None
+                turn.answered = True
                 return turn
-        # The reply knows when its turn's speech ended but the user message did not say more.
-        return _UserTurn(speech_end=speech_end, transcript_final=None, turn_end=None)
+        return None
 
     def _publish(self, timings: TurnTimings) -> None:
         room = _room_of(self.session)
