@@ -327,6 +327,25 @@ def inference_figures(clips: Sequence[Clip], names: Sequence[str]) -> dict[str, 
     return out
 
 
+def separability(clips: Sequence[Clip], names: Sequence[str]) -> dict[str, dict[str, float | None]]:
+    """Per model and voice: the chance that a pause which really ends the answer gets a higher P(end) than
+    a mid-answer pause (area under the ROC curve; 0.5 is a coin)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for name in names:
+        out[name] = {}
+        for voice in VOICES:
+            ends, mids = [], []
+            for clip in (c for c in clips if c.voice == voice.name):
+                for at in clip.triggers[SESSION_VAD_S]:
+                    (ends if at >= clip.true_end else mids).append(clip.predictions[(name, at)].probability)
+            if not ends or not mids:
+                out[name][voice.name] = None
+                continue
+            wins = sum((e > m) + 0.5 * (e == m) for e in ends for m in mids)
+            out[name][voice.name] = round(wins / (len(ends) * len(mids)), 3)
+    return out
+
+
 def text_examples(clips: Sequence[Clip], limit: int = 30) -> list[dict[str, object]]:
     """What Whisper heard at pauses of held-out answers, and how the rule read it."""
     out: list[dict[str, object]] = []
@@ -434,6 +453,7 @@ async def main(cache: Path | None = None) -> dict[str, object]:
         "rule": {"max_cutoff_rate": MAX_CUTOFF_RATE, "decision_budget_p50_p95_s": DECISION_BUDGET},
         "fastest_within_budget": fastest_within_budget(tune_rows),
         "model_inference": inference_figures(clips, [*names, TEXT]),
+        "separability_auc": separability(clips, names),
         "chosen": chosen.name,
         "chosen_settings": settings | {"long_silence_s": chosen.long},
         "held_out": [score(p, held, keep=True) for p in compared],

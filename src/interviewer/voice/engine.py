@@ -23,11 +23,12 @@ MAX_TOOL_STEPS = 5  # record_answer → next_question → speak needs three; lea
 # The turn ends after this much silence: the policy bench/turn_taking.py chose (README, "Turn-taking").
 TURN_SILENCE_S = 1.6
 
-# Barge-in. Speech over the interviewer pauses it after this much of it: with the VAD's onset that is what a
-# candidate waits before the interviewer stops. A short "mm-hm" pauses it too, but yields no words, so the
-# interviewer resumes once this much silence has followed the VAD's end of speech.
-BARGE_IN_MIN_SPEECH_S = 0.15
-FALSE_INTERRUPTION_RESUME_S = 1.0
+# Barge-in. Speech over the interviewer pauses it as soon as the VAD has heard this much of it (its own
+# onset already takes 0.1 s, vad.py). A short "mm-hm" pauses it too, but yields no words, so the
+# interviewer resumes once this much silence has followed the VAD's end of speech and the turn decision
+# that owns the pause has dropped it.
+BARGE_IN_MIN_SPEECH_S = 0.1
+FALSE_INTERRUPTION_RESUME_S = 0.5
 
 
 def offline_turn_handling() -> TurnHandlingOptions:
