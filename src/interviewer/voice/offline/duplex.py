@@ -2,8 +2,9 @@
 
 The agent side is a real `AgentSession` (whatever the caller built, e.g. the offline engine's) started on a
 room connection; the candidate side publishes a microphone that always sends 20 ms frames (espeak-ng speech
-when asked, silence otherwise) from a short queue, so the moment a clip's first frame is captured is within
-the queue's length of the moment it leaves. It stamps every frame of the agent's audio as it arrives. Used by
+when asked, silence otherwise). Its send queue is long, so a late turn of the event loop (which it shares
+with the agent) does not leave gaps in the audio, and its stamps add what is queued ahead of a frame, so
+they say when the frame leaves. It stamps every frame of the agent's audio as it arrives. Used by
 the barge-in tests and bench/barge_in.py to see what a candidate hears when they talk over the interviewer.
 """
 
@@ -29,7 +30,7 @@ from livekit.agents import (
 
 SAMPLE_RATE = 48_000
 FRAME = SAMPLE_RATE // 50  # 20 ms: half the awaits of 10 ms frames, for a loop shared with the agent
-QUEUE_MS = 60  # the microphone's send queue: a stamp taken at capture is at most this early
+QUEUE_MS = 500  # the microphone's send queue: rides out stalls of the loop shared with the agent
 AUDIBLE_RMS = 300.0  # int16 RMS of a received agent frame that counts as speech
 AGENT, CANDIDATE = "agent", "candidate"
 
@@ -48,7 +49,7 @@ def room_token(url_key: str, secret: str, room: str, identity: str, *, agent: bo
 
 @dataclass
 class Said:
-    started: float  # monotonic time the clip's first frame was captured
+    started: float  # monotonic time the clip's first frame leaves the microphone
     ended: float | None = None
 
 
@@ -125,17 +126,19 @@ class ProbeCandidate:
             padded = np.concatenate([pcm, np.zeros((-pcm.size) % FRAME, dtype=np.int16)])
             for start in range(0, padded.size, FRAME):
                 await self._send(padded[start : start + FRAME])
-                if start == 0:
-                    said.started = time.monotonic()
-            said.ended = time.monotonic()
+                if start == 0:  # it leaves once what was queued ahead of it has
+                    said.started = time.monotonic() + self.source.queued_duration - FRAME / SAMPLE_RATE
+            said.ended = time.monotonic() + self.source.queued_duration
             done.set()
 
     async def say(self, pcm: npt.NDArray[np.int16], *, wait: bool = True) -> Said:
-        """Queue 48 kHz speech; returns its stamps (`ended` is set once the last frame is captured)."""
+        """Queue 48 kHz speech; returns its stamps once the last frame has left (with `wait`)."""
         said, done = Said(started=float("nan")), asyncio.Event()
         await self._clips.put((pcm, said, done))
         if wait:
             await done.wait()
+            assert said.ended is not None
+            await asyncio.sleep(max(0.0, said.ended - time.monotonic()))  # what is queued plays out
         return said
 
     async def wait_audible(self, since: float, timeout: float) -> float | None:
