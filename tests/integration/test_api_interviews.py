@@ -14,6 +14,7 @@ import jwt
 import pytest
 from livekit import api as lkapi
 
+from interviewer.agent.resume import resume_runtime
 from interviewer.store import InterviewStatus
 from tests.fixtures.api import ApiHarness, MakeApi
 from tests.fixtures.firebase import FirebaseEmulator
@@ -135,13 +136,15 @@ def test_rejoin_has_no_second_dispatch(api: ApiHarness, emulator_env: FirebaseEm
 def test_report_is_returned_when_finished(api: ApiHarness, emulator_env: FirebaseEmulator) -> None:
     _uid, token = emulator_env.sign_up()
     interview_id = str(_start(api, token)["interview_id"])
-    report = {"interview_id": interview_id, "role": "backend-engineer", "overall": {"score": 3.5}}
-    api.store.save_report(
-        interview_id, report=report, markdown="# r", html="<h1>r</h1>", scores=[], reason="done"
-    )
+    assert api.store.claim_interview(interview_id, "job-1")
+    interview = api.store.get_interview(interview_id)
+    assert interview is not None
+    resume_runtime(api.store, interview).finish("done")  # what the agent does at the end
+    stored = api.store.get_report(interview_id)
+    assert stored is not None
     body = api.client.get(f"/v1/interviews/{interview_id}", headers=api.bearer(token)).json()
     assert body["status"] == "finished"
-    assert body["report"] == report
+    assert body["report"] == stored.report
 
 
 def test_job_description_builds_a_custom_plan(api: ApiHarness, emulator_env: FirebaseEmulator) -> None:

@@ -47,7 +47,7 @@ def test_openapi_contract(
     schema = schemathesis.openapi.from_asgi("/openapi.json", traffic_recorder.wrap(contract_api.app))
     headers = {"Authorization": f"Bearer {contract_token}"}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 9, [op.label for op in operations]
+    assert len(operations) == 10, [op.label for op in operations]
 
     for operation in operations:
 
