@@ -107,6 +107,7 @@ async def barge_ins(server: LiveKitServerConfig, speech: OfflineSpeech, trials: 
     candidate, agent_room = await connect(server, "barge-in", session, Agent(instructions="Listen."))
     decided, heard, interrupted = [], [], 0
     kept, resumed, gaps = 0, 0, []
+    outcomes: list[dict[str, Any]] = []  # what ended a line that a backchannel should not have
     try:
         # livekit ignores interruptions for the first 3 s a session speaks (aec_warmup_duration): in the
         # interview that is the greeting, which cannot be interrupted anyway. Spend it here.
@@ -139,6 +140,7 @@ async def barge_ins(server: LiveKitServerConfig, speech: OfflineSpeech, trials: 
             outcome = await talk_over(session, candidate, line, pcm, after_s=1.0 + 0.3 * (trial % 4))
             kept += not outcome.interrupted and not outcome.user_turns
             resumed += outcome.resumed
+            outcomes.append({"interrupted": outcome.interrupted, "turns": outcome.user_turns})
             if outcome.heard_again_at is not None:
                 gaps.append(outcome.heard_again_at - outcome.said_until)
             print(f"backchannel {trial + 1}/{trials}: kept={not outcome.interrupted}", file=sys.stderr)
@@ -158,6 +160,7 @@ async def barge_ins(server: LiveKitServerConfig, speech: OfflineSpeech, trials: 
             "speech_kept": kept,
             "false_interruptions_resumed": resumed,
             "heard_gap_s": summary(gaps),
+            "each": outcomes,
         },
     }
 

@@ -102,14 +102,20 @@ async def test_silence_gives_no_transcript_and_no_decode(whisper_stt: StreamingW
     ("text", "wordless"),
     [
         ("Mm-hmm.", True),
+        ("Mm-mm.", True),  # how Whisper heard espeak's "mm-hmm" through the room
         ("Mhm", True),
         ("uh-huh", True),
+        ("Uh-uh.", True),
+        ("Erm, um...", True),
         ("(coughing)", True),
         ("[BLANK_AUDIO]", True),
         ("Hmm. (coughs)", True),
         ("Yes.", False),
         ("Um, I think so.", False),
         ("Okay", False),
+        ("I am", False),
+        ("Ahead of time.", False),
+        ("Huh? What do you mean?", False),
     ],
 )
 def test_wordless_transcripts(text: str, wordless: bool) -> None:

@@ -36,23 +36,9 @@ MIN_SPEECH_S = 0.1
 PREFIX_PADDING_S = 0.3  # keeps the soft onset of the first word
 FREEZE_AFTER_S = 20.0  # an early result covering this much audio is kept even if speech resumes
 
-_NON_LEXICAL = {
-    "mm",
-    "mmm",
-    "hmm",
-    "hm",
-    "mhm",
-    "mmhmm",
-    "mmhm",
-    "uhhuh",
-    "uh",
-    "um",
-    "umm",
-    "uhm",
-    "ah",
-    "er",
-    "erm",
-}
+# Interjections, as Whisper spells them ("Mm-hmm.", "Mm-mm.", "Uh-huh.", "Uh-uh.", "Hmm", "Um", "Erm"),
+# with the hyphens gone: runs of m/h, u(h)/u(m) repeated, a(h), e(r)(m).
+_NON_LEXICAL = re.compile(r"(?:[mh]+|(?:uh?)+(?:h?u+h*)*|u+m+|a+h*|e+r+m*)")
 _TAG = re.compile(r"[\[(*][^\])*]*[\])*]")  # "[coughs]", "(coughing)", "*cough*", "[BLANK_AUDIO]"
 
 
@@ -60,7 +46,7 @@ def is_non_lexical(text: str) -> bool:
     """True when a transcript holds no words: only interjections like "mm-hm" or bracketed noise tags."""
     words = _TAG.sub(" ", text.lower())
     tokens = [re.sub(r"[^a-z]", "", token) for token in words.split()]
-    return all(token in _NON_LEXICAL for token in tokens if token)
+    return all(_NON_LEXICAL.fullmatch(token) for token in tokens if token)
 
 
 @dataclass
