@@ -22,6 +22,11 @@ bench/results/latency_cdf.png:
   zero means two clocks or two definitions disagree): if the magnitudes add up to more than the total plus
   0.1 s, the turn is a violation, warned about and counted.
 
+With --concurrent N, the N candidates answer their first question together, the worker admits interviews by
+count alone (its refusal on slow replies or a busy CPU is switched off for the run, see ADMISSION_OVERRIDE),
+and each answer records how many interviews were really running as it ended, so the figure for "N at once"
+is read from those answers only.
+
 The machine's load average is sampled through the run and written with the figures: on a shared machine
 the figures are only as good as the load they were taken under.
 """
@@ -70,6 +75,7 @@ STAGE_SLACK_S = 0.1
 PAUSE_EDGE_S = 0.15  # the agent hears a pause start this much after it left the candidate, at most
 MATCH_WINDOW_S = 1.0  # a reply's first frame is pushed at most this long before it is heard
 STACK_ATTEMPTS = 3
+ADMISSION_OVERRIDE = {"REPLY_BUDGET_SECONDS": "30", "CPU_FULL_FRACTION": "1.0"}
 BUSY_BUDGET_S = 300.0  # a worker still closing an interview (or a loaded machine) may refuse for a while
 
 
@@ -101,6 +107,7 @@ class Measured:
 
     interview: int
     text: str
+    ended: float  # wall clock: when the answer's last speech sample left
     pauses: int
     latency: float | None  # None: no clean reply to measure (none, overlapping, or a reply to a pause)
     talked_over: list[bool]  # per pause: the interviewer's voice started before the answer was over
@@ -126,6 +133,8 @@ class Lane:
     interviews: int = 0
     busy_waits: int = 0
     errors: list[str] = field(default_factory=list)
+    live: list[tuple[float, float]] = field(default_factory=list)  # (joined, left) of each interview
+    start_together: _StartLine | None = None
 
     async def run(self) -> None:
         next_answer = self.index * 7  # lanes start at different answers
@@ -138,9 +147,14 @@ class Lane:
             self.interviews += 1
             candidate = Candidate(interview)
             spoken: list[AnswerTimings] = []
+            joined = time.time()
             try:
                 await candidate.join()
-                while await candidate.wait_agent_turn_done(TURN_TIMEOUT_S):
+                greeted = await candidate.wait_agent_turn_done(TURN_TIMEOUT_S)
+                if self.start_together is not None:  # every lane answers its first question together
+                    await self.start_together.reached()
+                    self.start_together = None
+                while greeted and await candidate.wait_agent_turn_done(TURN_TIMEOUT_S):
                     if len(self.measured) + len(spoken) >= self.quota:
                         # The last reply has played; its stage packet follows it.
                         await _wait_for_turn_after(candidate.timings, spoken[-1].ended, 5.0)
@@ -154,6 +168,7 @@ class Lane:
                 self.errors.append(f"interview {self.interviews}: {error!r}")
             finally:
                 await candidate.leave()
+                self.live.append((joined, time.time()))
             self.underruns += candidate.timings.underruns
             self.measured += [measure(a, candidate.timings, self.interviews) for a in spoken]
 
@@ -173,6 +188,23 @@ class Lane:
                     raise
                 print(f"  lane {self.index}: every interviewer busy; retrying in {busy.retry_after:.0f} s")
                 await asyncio.sleep(busy.retry_after)
+
+
+@dataclass
+class _StartLine:
+    """Holds each lane at its first question until every lane is there (or the wait is over)."""
+
+    lanes: int
+    timeout: float
+    _arrived: int = 0
+    _all: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def reached(self) -> None:
+        self._arrived += 1
+        if self._arrived >= self.lanes:
+            self._all.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._all.wait(), self.timeout)
 
 
 async def _wait_for_turn_after(timings: Timings, after: float, timeout: float) -> None:
@@ -198,6 +230,7 @@ def measure(answer: AnswerTimings, timings: Timings, interview: int) -> Measured
     result = Measured(
         interview=interview,
         text=answer.text,
+        ended=answer.ended,
         pauses=len(answer.pauses),
         latency=None,
         talked_over=talked_over,
@@ -287,6 +320,10 @@ async def run(args: argparse.Namespace, api_url: str, emulator_host: str) -> tup
     answers = AnswerSet.model_validate_json(Path(args.answers).read_text()).answers
     quota = -(-args.replies // args.concurrent)
     lanes = [Lane(i, quota, api_url, emulator_host, args.duration, answers) for i in range(args.concurrent)]
+    if args.concurrent > 1:
+        start_line = _StartLine(args.concurrent, BUSY_BUDGET_S)
+        for lane in lanes:
+            lane.start_together = start_line
     load: list[float] = []
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_load(load, stop))
@@ -301,6 +338,14 @@ async def run(args: argparse.Namespace, api_url: str, emulator_host: str) -> tup
 def report(args: argparse.Namespace, lanes: list[Lane], load: list[float], wall: float) -> dict[str, Any]:
     measured = [m for lane in lanes for m in lane.measured]
     latencies = [m.latency for m in measured if m.latency is not None]
+    live = [interval for lane in lanes for interval in lane.live]
+    # How many interviews were really running as each answer ended: the api may refuse some (busy).
+    running = [sum(1 for start, end in live if start <= m.ended <= end) for m in measured]
+    full = [
+        m.latency
+        for m, n in zip(measured, running, strict=True)
+        if n >= args.concurrent and m.latency is not None
+    ]
     pauses = sum(m.pauses for m in measured)
     cut = [
         over or answered
@@ -328,6 +373,9 @@ def report(args: argparse.Namespace, lanes: list[Lane], load: list[float], wall:
             "loadavg_at_end": os.getloadavg(),
         },
         "reply_latency_s": summarize(latencies),
+        "interviews_running_at_answer_end": {str(n): running.count(n) for n in sorted(set(running))},
+        "reply_latency_all_running_s": summarize(full) if args.concurrent > 1 else None,
+        "admission": ADMISSION_OVERRIDE if args.concurrent > 1 else None,
         "not_measured": {
             note: sum(1 for m in measured if m.latency is None and m.note == note)
             for note in {m.note for m in measured if m.latency is None}
@@ -425,6 +473,10 @@ def main() -> int:
     parser.add_argument("--answers", default=str(DATA))
     args = parser.parse_args()
 
+    if args.concurrent > 1:
+        # The worker refuses new interviews while its replies are slow or its CPU is busy (agent/load.py);
+        # here the question is what N at once costs, so it admits by count alone (MAX_INTERVIEWS_PER_WORKER).
+        os.environ.update(ADMISSION_OVERRIDE)
     stack, data_dir, port = start_with_retries(STACK_ATTEMPTS)
     started = time.monotonic()
     try:
