@@ -36,6 +36,7 @@ from bench.lifecycle import build_rig
 from interviewer.candidate import (
     Candidate,
     CandidateError,
+    InterviewersBusy,
     sign_in_anonymously,
     start_interview,
 )
@@ -114,12 +115,12 @@ async def one_candidate(index: int, api_url: str, emulator_host: str, start: asy
     await start.wait()  # every candidate of the burst asks at the same instant
     try:
         interview = await asyncio.to_thread(start_interview, api_url, id_token, "backend-engineer", uid=uid)
+    except InterviewersBusy as busy:
+        session.busy = True
+        session.retry_after = round(busy.retry_after)
+        return session
     except CandidateError as error:
-        if " 503 " in f" {error} ":
-            session.busy = True
-            session.retry_after = _retry_after(str(error))
-        else:
-            session.error = str(error)
+        session.error = str(error)
         return session
     candidate = Candidate(interview)
     try:
@@ -141,13 +142,6 @@ async def one_candidate(index: int, api_url: str, emulator_host: str, start: asy
                 headers={"Authorization": f"Bearer {id_token}"},
             )
     return session
-
-
-def _retry_after(text: str) -> int | None:
-    try:
-        return int(json.loads(text.split(" ", 2)[2])["retry_after"])
-    except (ValueError, KeyError, IndexError):
-        return None
 
 
 def start_worker(env: dict[str, str], workdir: Path, capacity: int) -> tuple[ManagedProcess, str, float]:
