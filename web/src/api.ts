@@ -4,6 +4,7 @@ import type {
   InterviewDetail,
   InterviewGrant,
   InterviewSummary,
+  PlanPreview,
   Problem,
   Role,
   RuntimeConfig,
@@ -65,6 +66,10 @@ export function createApi(getToken: TokenGetter, fetchImpl: typeof fetch = (...a
   return {
     config: () => request<RuntimeConfig>("GET", "/v1/config"),
     roles: async () => (await request<{ roles: Role[] }>("GET", "/v1/roles")).roles,
+    previewPlan: (role: string, jobDescription: string) =>
+      request<PlanPreview>("POST", "/v1/plans/preview", {
+        body: jobDescription.trim() ? { role, job_description: jobDescription.trim() } : { role },
+      }),
     startInterview: (req: StartInterviewRequest) =>
       request<InterviewGrant>("POST", "/v1/interviews", { body: req, auth: true }),
     rejoin: (id: string) => request<InterviewGrant>("POST", `/v1/interviews/${enc(id)}/token`, { auth: true }),

@@ -14,6 +14,7 @@ import {
 // livekit-client is loaded on demand (its own chunk): the sign-in and setup screens do not need it.
 import type { InterviewRoom } from "./room";
 import { agentStatus, initialState, reduce, type Event, type Screen, type State } from "./state";
+import { buildStartRequest } from "./plan";
 import { CUSTOM_ROLE, type InterviewGrant, type StartInterviewRequest } from "./types";
 import { historyView } from "./ui/history";
 import { interviewView } from "./ui/interview";
@@ -249,8 +250,7 @@ export function startApp(root: HTMLElement): DebugHooks {
 
   async function startInterview() {
     const s = state.setup;
-    const body: StartInterviewRequest = { role: s.role, duration_minutes: s.duration };
-    if (s.jobDescription.trim()) body.job_description = s.jobDescription.trim();
+    const body: StartInterviewRequest = buildStartRequest(s);
     const seq = ++startSeq;
     dispatch({ type: "start_requested" });
     let grant: InterviewGrant;
@@ -350,6 +350,14 @@ export function startApp(root: HTMLElement): DebugHooks {
     },
     goPreflight() {
       dispatch({ type: "navigate", screen: "preflight" });
+    },
+    async previewPlan(role, jobDescription) {
+      // The choice is optional: without a preview the interview covers the plan's own competencies.
+      try {
+        return await api.previewPlan(role, jobDescription);
+      } catch {
+        return null;
+      }
     },
     startInterview() {
       void startInterview();

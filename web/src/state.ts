@@ -32,6 +32,8 @@ export interface SetupForm {
   role: string;
   jobDescription: string;
   duration: number;
+  /** Competency ids the candidate chose from the plan preview, in order; null: the plan's own. */
+  competencies: string[] | null;
 }
 
 export interface Session {
@@ -137,7 +139,7 @@ export function initialState(now: number): State {
     config: null,
     user: null,
     roles: null,
-    setup: { role: "backend-engineer", jobDescription: "", duration: DURATION_DEFAULT },
+    setup: { role: "backend-engineer", jobDescription: "", duration: DURATION_DEFAULT, competencies: null },
     micDeviceId: null,
     session: null,
     report: null,
@@ -194,8 +196,14 @@ export function reduce(state: State, ev: Event): State {
       // Leaving the screen cancels a wait for a free interviewer (the candidate's "back").
       return { ...state, screen: ev.screen, error: null, busy: null, startRetry: null };
 
-    case "setup_changed":
-      return { ...state, setup: { ...state.setup, ...ev.patch } };
+    case "setup_changed": {
+      const setup = { ...state.setup, ...ev.patch };
+      // A choice of competencies belongs to one plan: another role or description gets its own preview.
+      const samePlan =
+        setup.role === state.setup.role && setup.jobDescription.trim() === state.setup.jobDescription.trim();
+      if (!samePlan && ev.patch.competencies === undefined) setup.competencies = null;
+      return { ...state, setup };
+    }
 
     case "mic_selected":
       return { ...state, micDeviceId: ev.deviceId };

@@ -1,6 +1,8 @@
 import { h, setText } from "../dom";
 import { DURATION_MAX, DURATION_MIN, parseDuration } from "../time";
-import { CUSTOM_ROLE, type Role } from "../types";
+import { choiceProblem, chosenIds, previewKey, toggleCompetency } from "../plan";
+import type { State } from "../state";
+import { CUSTOM_ROLE, type CompetencyChoice, type PlanPreview, type Role } from "../types";
 import { errorBanner, heading, type Ctx, type View } from "./view";
 
 export function setupView(ctx: Ctx): View {
@@ -27,12 +29,14 @@ export function setupView(ctx: Ctx): View {
   const durationError = h("p", { id: "duration-error", class: "form-error", "aria-live": "polite" });
   const jdError = h("p", { id: "jd-error", class: "form-error", "aria-live": "polite" });
   const jdLabel = h("label", { for: "job-description" }, "Job description (optional)");
+  const plan = competencyPicker(ctx);
   const next = h("button", { id: "to-preflight", type: "submit", class: "btn btn-primary btn-wide" }, "Next: check your microphone");
 
   const form = h(
     "form",
     { class: "stack", novalidate: true },
     fieldset,
+    plan.el,
     h(
       "div",
       { class: "card stack" },
@@ -54,6 +58,7 @@ export function setupView(ctx: Ctx): View {
     }
     jdError.textContent = "";
     jd.removeAttribute("aria-invalid");
+    if (!plan.validate()) return;
     const d = parseDuration(duration.value);
     if (d === null) {
       durationError.textContent = `Enter a whole number of minutes from ${DURATION_MIN} to ${DURATION_MAX}.`;
@@ -131,6 +136,102 @@ export function setupView(ctx: Ctx): View {
       setText(jdLabel, custom ? "Job description (required)" : "Job description (optional)");
       jd.required = custom;
       next.disabled = !s.roles?.length;
+      plan.update(s);
+    },
+    destroy: plan.destroy,
+  };
+}
+
+/** The plan's competencies (ticked) and the ones the candidate could add (unticked), once a role is
+ *  picked or a description pasted. Hidden while no preview is at hand: the plan's own are used then. */
+function competencyPicker(ctx: Ctx) {
+  const list = h("div", { class: "competency-list" });
+  const error = h("p", { id: "competencies-error", class: "form-error", "aria-live": "polite" });
+  const hint = h("p", { id: "competencies-hint", class: "hint" }, "Untick what you do not want covered, tick what you want added.");
+  const el = h(
+    "fieldset",
+    { class: "card", id: "competencies", "aria-describedby": "competencies-hint competencies-error", hidden: true },
+    h("legend", {}, "What the interview covers"),
+    hint,
+    list,
+    error,
+  );
+  let shown: { key: string; preview: PlanPreview } | null = null;
+  let wanted = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const boxes = new Map<string, HTMLInputElement>();
+
+  function box(c: CompetencyChoice): HTMLElement {
+    const id = `competency-${c.id}`;
+    const input = h("input", {
+      type: "checkbox",
+      name: "competency",
+      id,
+      value: c.id,
+      onchange: () => {
+        if (!shown) return;
+        const chosen = toggleCompetency(shown.preview, ctx.state().setup.competencies, c.id, input.checked);
+        error.textContent = "";
+        ctx.dispatch({ type: "setup_changed", patch: { competencies: chosen } });
+      },
+    });
+    boxes.set(c.id, input);
+    return h("div", { class: "competency-option" }, input, h("label", { for: id }, c.name));
+  }
+
+  function render(key: string, preview: PlanPreview) {
+    shown = { key, preview };
+    boxes.clear();
+    const groups: HTMLElement[] = [h("div", { class: "stack" }, preview.competencies.map(box))];
+    if (preview.alternatives.length) {
+      groups.push(
+        h("fieldset", { class: "competency-add" }, h("legend", {}, "You could add"), preview.alternatives.map(box)),
+      );
+    }
+    list.replaceChildren(...groups);
+    el.hidden = false;
+  }
+
+  function request(key: string, role: string, jd: string) {
+    clearTimeout(timer);
+    // Typing a description asks once the typing pauses, not on every key.
+    timer = setTimeout(() => {
+      void ctx.actions.previewPlan(role, jd).then((preview) => {
+        if (key !== wanted) return; // the candidate moved on meanwhile
+        if (preview) render(key, preview);
+      });
+    }, 400);
+  }
+
+  return {
+    el,
+    update(s: State) {
+      const key = previewKey(s.setup);
+      const needsJd = s.setup.role === CUSTOM_ROLE && !s.setup.jobDescription.trim();
+      if (key !== wanted) {
+        wanted = key;
+        if (shown?.key !== key) {
+          shown = null;
+          el.hidden = true;
+          error.textContent = "";
+        }
+        if (s.roles?.length && !needsJd) request(key, s.setup.role, s.setup.jobDescription);
+        else clearTimeout(timer);
+      }
+      if (!shown) return;
+      const chosen = new Set(chosenIds(shown.preview, s.setup.competencies));
+      for (const [id, input] of boxes) input.checked = chosen.has(id);
+    },
+    /** False (with the reason shown) when the choice cannot be sent. */
+    validate(): boolean {
+      if (!shown) return true;
+      const problem = choiceProblem(chosenIds(shown.preview, ctx.state().setup.competencies));
+      error.textContent = problem ?? "";
+      if (problem) boxes.values().next().value?.focus();
+      return problem === null;
+    },
+    destroy() {
+      clearTimeout(timer);
     },
   };
 }

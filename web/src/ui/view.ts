@@ -1,6 +1,7 @@
 import type { ErrorAction, UserError } from "../errors";
 import type { Event, StartRetryCountdown, State } from "../state";
 import { h, setText } from "../dom";
+import type { PlanPreview } from "../types";
 
 /** What views may ask the app to do (side effects live in app.ts). */
 export interface Actions {
@@ -8,6 +9,8 @@ export interface Actions {
   signInEmail(email: string, password: string, create: boolean): Promise<string | null>;
   signOut(): void;
   goPreflight(): void;
+  /** The plan's competencies and the addable ones; null when the preview is not available. */
+  previewPlan(role: string, jobDescription: string): Promise<PlanPreview | null>;
   startInterview(): void;
   endInterview(): void;
   toggleMute(): void;
