@@ -48,6 +48,7 @@ from interviewer.voice.offline.duplex import (
     AGENT,
     CANDIDATE,
     SAMPLE_RATE,
+    Listener,
     ProbeCandidate,
     room_token,
     start_agent,
@@ -104,7 +105,7 @@ async def connect(
 async def barge_ins(server: LiveKitServerConfig, speech: OfflineSpeech, trials: int) -> dict[str, Any]:
     settings = load_settings(INTERVIEWER_MODE="test")
     session = build_session(settings, {SPEECH_KEY: speech}, load_role("backend-engineer"), 10)
-    candidate, agent_room = await connect(server, "barge-in", session, Agent(instructions="Listen."))
+    candidate, agent_room = await connect(server, "barge-in", session, Listener())
     decided, heard, interrupted = [], [], 0
     kept, resumed, gaps = 0, 0, []
     outcomes: list[dict[str, Any]] = []  # what ended a line that a backchannel should not have
@@ -131,7 +132,7 @@ async def barge_ins(server: LiveKitServerConfig, speech: OfflineSpeech, trials: 
         await agent_room.disconnect()
     # A fresh room for the backchannels, so nothing a barge-in left pending can end one of their lines.
     session = build_session(settings, {SPEECH_KEY: speech}, load_role("backend-engineer"), 10)
-    candidate, agent_room = await connect(server, "backchannel", session, Agent(instructions="Listen."))
+    candidate, agent_room = await connect(server, "backchannel", session, Listener())
     try:
         await session.say(AGENT_LINES[0], allow_interruptions=False).wait_for_playout()
         for trial in range(trials):

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from livekit import rtc
-from livekit.agents import Agent, AgentSession
+from livekit.agents import AgentSession
 
 from interviewer.config import load_settings
 from interviewer.interview.plans import load_role
@@ -25,6 +25,7 @@ from interviewer.voice.offline.duplex import (
     AGENT,
     CANDIDATE,
     SAMPLE_RATE,
+    Listener,
     ProbeCandidate,
     room_token,
     start_agent,
@@ -63,7 +64,7 @@ async def duplex(
     try:
         await candidate.join(server.url, room_token(server.api_key, server.api_secret, room, CANDIDATE))
         token = room_token(server.api_key, server.api_secret, room, AGENT, agent=True)
-        agent_room = await start_agent(session, Agent(instructions="Listen."), server.url, token)
+        agent_room = await start_agent(session, Listener(), server.url, token)
         yield Duplex(session, candidate)
     finally:
         await session.aclose()

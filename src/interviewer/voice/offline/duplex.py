@@ -25,6 +25,8 @@ from livekit.agents import (
     AgentSession,
     AgentStateChangedEvent,
     ConversationItemAddedEvent,
+    StopResponse,
+    llm,
     room_io,
 )
 
@@ -158,6 +160,17 @@ class ProbeCandidate:
                 await task
         await self.source.aclose()
         await self.room.disconnect()
+
+
+class Listener(Agent):
+    """An agent that speaks only when told to (`session.say`) and never replies to a turn: what a barge-in
+    leaves behind is the candidate's turn, and nothing else happens."""
+
+    def __init__(self) -> None:
+        super().__init__(instructions="Listen.")
+
+    async def on_user_turn_completed(self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage) -> None:
+        raise StopResponse()
 
 
 async def start_agent(session: AgentSession[None], agent: Agent, url: str, token: str) -> rtc.Room:
