@@ -71,6 +71,7 @@ RESULTS = Path(__file__).parent / "results"
 ROLE = "backend-engineer"
 THINK_S = 0.5  # a candidate takes a breath after the question before answering
 TURN_TIMEOUT_S = 60.0
+GREETING_TIMEOUT_S = 180.0  # a job process starting on a saturated machine takes its time
 STAGE_SLACK_S = 0.1
 PAUSE_EDGE_S = 0.15  # the agent hears a pause start this much after it left the candidate, at most
 MATCH_WINDOW_S = 1.0  # a reply's first frame is pushed at most this long before it is heard
@@ -150,7 +151,7 @@ class Lane:
             joined = time.time()
             try:
                 await candidate.join()
-                greeted = await candidate.wait_agent_turn_done(TURN_TIMEOUT_S)
+                greeted = await candidate.wait_agent_turn_done(GREETING_TIMEOUT_S)
                 if self.start_together is not None:  # every lane answers its first question together
                     await self.start_together.reached()
                     self.start_together = None
