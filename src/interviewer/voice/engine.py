@@ -94,7 +94,7 @@ def build_session(
     if settings.voice_engine is VoiceEngine.pipeline:
         from interviewer.voice.pipeline import build_pipeline_session
 
-        return build_pipeline_session(settings, speech)
+        return build_pipeline_session(settings, speech, offline_turn_handling())
     voice = InterviewerVoice(role_title=plan.title, duration_minutes=duration_minutes)
     return AgentSession(
         vad=speech.vad,
