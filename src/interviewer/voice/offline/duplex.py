@@ -24,8 +24,8 @@ from livekit.agents import (
     AgentFalseInterruptionEvent,
     AgentSession,
     AgentStateChangedEvent,
-    ConversationItemAddedEvent,
     StopResponse,
+    UserInputTranscribedEvent,
     llm,
     room_io,
 )
@@ -188,7 +188,7 @@ class TalkOver:
 
     interrupted: bool  # the agent's speech handle was interrupted (stopped for good)
     resumed: int  # false interruptions after which the agent's speech resumed
-    user_turns: list[str]  # candidate turns the session committed meanwhile
+    user_turns: list[str]  # what the session transcribed from the candidate meanwhile (final transcripts)
     onset: float  # monotonic: the candidate's first frame was captured
     said_until: float  # ... and the last
     paused_at: float | None  # the agent went from speaking to listening (its decision)
@@ -229,17 +229,16 @@ async def talk_over(
     def on_false(event: AgentFalseInterruptionEvent) -> None:
         resumed.append(event.resumed)
 
-    def on_item(event: ConversationItemAddedEvent) -> None:
-        item = event.item
-        if item.type == "message" and item.role == "user" and item.text_content:
-            turns.append(item.text_content)
+    def on_transcript(event: UserInputTranscribedEvent) -> None:
+        if event.is_final and event.transcript:
+            turns.append(event.transcript)
 
     def on_state(event: AgentStateChangedEvent) -> None:
         if event.old_state == "speaking" and event.new_state == "listening":
             paused.append(time.monotonic())
 
     session.on("agent_false_interruption", on_false)
-    session.on("conversation_item_added", on_item)
+    session.on("user_input_transcribed", on_transcript)
     session.on("agent_state_changed", on_state)
     try:
         started = time.monotonic()
@@ -254,7 +253,7 @@ async def talk_over(
         assert said.ended is not None
         deadline = time.monotonic() + timeout
         while handle.interrupted and not turns and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)  # what stopped the agent becomes the candidate's turn: wait for it
+            await asyncio.sleep(0.05)  # what stopped the agent is transcribed: wait for it
         heard_again = candidate.heard.audible_since(said.ended + 0.1)
         return TalkOver(
             interrupted=handle.interrupted,
@@ -268,5 +267,5 @@ async def talk_over(
         )
     finally:
         session.off("agent_false_interruption", on_false)
-        session.off("conversation_item_added", on_item)
+        session.off("user_input_transcribed", on_transcript)
         session.off("agent_state_changed", on_state)
