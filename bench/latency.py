@@ -71,6 +71,7 @@ RESULTS = Path(__file__).parent / "results"
 ROLE = "backend-engineer"
 THINK_S = 0.5  # a candidate takes a breath after the question before answering
 TURN_TIMEOUT_S = 60.0
+START_LINE_TIMEOUT_S = 900.0  # the first lane in waits for the last (an idle candidate is prompted)
 GREETING_TIMEOUT_S = 180.0  # a job process starting on a saturated machine takes its time
 STAGE_SLACK_S = 0.1
 PAUSE_EDGE_S = 0.15  # the agent hears a pause start this much after it left the candidate, at most
@@ -140,21 +141,30 @@ class Lane:
     async def run(self) -> None:
         next_answer = self.index * 7  # lanes start at different answers
         while len(self.measured) < self.quota and self.interviews < self.quota:
-            try:
-                interview = await self._start()
-            except Exception as error:  # what was measured so far is still reported
-                self.errors.append(f"interview {self.interviews + 1}: {error!r}")
-                return
-            self.interviews += 1
-            candidate = Candidate(interview)
+            start_line, self.start_together = self.start_together, None
+            # With a start line, lanes are let in one at a time (a job's model loading is a CPU spike the
+            # worker's admission reads as "full"), then all answer their first question together.
+            async with start_line.one_at_a_time if start_line else contextlib.nullcontext():
+                try:
+                    interview = await self._start()
+                except Exception as error:  # what was measured so far is still reported
+                    self.errors.append(f"interview {self.interviews + 1}: {error!r}")
+                    if start_line:
+                        start_line.gave_up()
+                    return
+                self.interviews += 1
+                candidate = Candidate(interview)
+                joined = time.time()
+                try:
+                    await candidate.join()
+                    greeted = await candidate.wait_agent_turn_done(GREETING_TIMEOUT_S)
+                except Exception as error:
+                    self.errors.append(f"interview {self.interviews}: {error!r}")
+                    greeted = False
+            if start_line:
+                await start_line.reached()
             spoken: list[AnswerTimings] = []
-            joined = time.time()
             try:
-                await candidate.join()
-                greeted = await candidate.wait_agent_turn_done(GREETING_TIMEOUT_S)
-                if self.start_together is not None:  # every lane answers its first question together
-                    await self.start_together.reached()
-                    self.start_together = None
                 while greeted and await candidate.wait_agent_turn_done(TURN_TIMEOUT_S):
                     if len(self.measured) + len(spoken) >= self.quota:
                         # The last reply has played; its stage packet follows it.
@@ -193,12 +203,18 @@ class Lane:
 
 @dataclass
 class _StartLine:
-    """Holds each lane at its first question until every lane is there (or the wait is over)."""
+    """Lets lanes in one at a time, then holds each at its first question until every lane is there."""
 
     lanes: int
     timeout: float
+    one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
     _arrived: int = 0
     _all: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def gave_up(self) -> None:
+        self.lanes -= 1
+        if self._arrived >= self.lanes:
+            self._all.set()
 
     async def reached(self) -> None:
         self._arrived += 1
@@ -322,7 +338,7 @@ async def run(args: argparse.Namespace, api_url: str, emulator_host: str) -> tup
     quota = -(-args.replies // args.concurrent)
     lanes = [Lane(i, quota, api_url, emulator_host, args.duration, answers) for i in range(args.concurrent)]
     if args.concurrent > 1:
-        start_line = _StartLine(args.concurrent, BUSY_BUDGET_S)
+        start_line = _StartLine(args.concurrent, START_LINE_TIMEOUT_S)
         for lane in lanes:
             lane.start_together = start_line
     load: list[float] = []
