@@ -164,8 +164,9 @@ class Lane:
             if start_line:
                 await start_line.reached()
             spoken: list[AnswerTimings] = []
+            asked = greeted  # the interviewer has spoken and listens: time to answer
             try:
-                while greeted and await candidate.wait_agent_turn_done(TURN_TIMEOUT_S):
+                while asked:
                     if len(self.measured) + len(spoken) >= self.quota:
                         # The last reply has played; its stage packet follows it.
                         await _wait_for_turn_after(candidate.timings, spoken[-1].ended, 5.0)
@@ -175,6 +176,7 @@ class Lane:
                     next_answer += 1
                     spoken.append(await candidate.say_parts(answer.parts, answer.pauses))
                     print(f"  lane {self.index}: answer {len(self.measured) + len(spoken)}/{self.quota}")
+                    asked = await candidate.wait_agent_turn_done(TURN_TIMEOUT_S)
             except Exception as error:
                 self.errors.append(f"interview {self.interviews}: {error!r}")
             finally:
@@ -377,8 +379,11 @@ def report(args: argparse.Namespace, lanes: list[Lane], load: list[float], wall:
         for name, _ in STAGES
         if staged
     }
+    mode = f"concurrent_{args.concurrent}" if args.concurrent > 1 else "single"
     return {
-        "mode": f"concurrent_{args.concurrent}" if args.concurrent > 1 else "single",
+        "key": f"{mode} ({args.label})" if args.label else mode,
+        "mode": mode,
+        "label": args.label,
         "concurrent": args.concurrent,
         "interviews": sum(lane.interviews for lane in lanes),
         "answers": len(measured),
@@ -419,7 +424,7 @@ def write(result: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "latency.json"
     modes: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    modes[result["mode"]] = result
+    modes[result["key"]] = result
     path.write_text(json.dumps(modes, indent=2))
     plot(modes, RESULTS / "latency_cdf.png")
     print(f"written to {path} and {RESULTS / 'latency_cdf.png'}")
@@ -488,6 +493,7 @@ def main() -> int:
     parser.add_argument("--concurrent", type=int, default=1, help="interviews at once on the one worker")
     parser.add_argument("--duration", type=int, default=60, help="interview length asked of the api, minutes")
     parser.add_argument("--answers", default=str(DATA))
+    parser.add_argument("--label", default="", help="what was measured (e.g. a commit); keeps runs apart")
     args = parser.parse_args()
 
     if args.concurrent > 1:
