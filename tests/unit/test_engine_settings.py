@@ -65,7 +65,8 @@ def test_vertex_ai_names_a_credentials_file_that_is_not_a_key(tmp_path: Path) ->
         build_gemini_session(settings, PLAN, 20)
 
 
-def test_vertex_ai_with_a_service_account_key_builds_a_watched_session(tmp_path: Path) -> None:
+async def test_vertex_ai_with_a_service_account_key_builds_a_watched_session(tmp_path: Path) -> None:
+    # AgentSession takes the running loop: built inside one, as the worker builds it.
     settings = load_settings(
         INTERVIEWER_MODE="test",
         VOICE_ENGINE="gemini",
