@@ -14,13 +14,14 @@ bench/results/latency_cdf.png:
   p50/p95/p99 with counts;
 - false cut-offs, per mid-answer pause: the interviewer's voice started during the rest of the answer, or
   the reply it gave was to the pause (its VAD's end of speech lies inside the pause);
-- each reply's stages from the agent's own stamps (agent/turn_timings.py), on the same wall clock: end of
-  speech (candidate) → the agent's VAD end of speech → final transcript → end of turn decided → first model
-  token → first token of the spoken step (tools in between) → first TTS audio → first frame pushed → first
-  audio heard (candidate). The stages telescope from the candidate's first stamp to its last, so they always
-  sum to the total; what the check adds is that every stamp exists and they come in order (a stage below
-  zero means two clocks or two definitions disagree): if the magnitudes add up to more than the total plus
-  0.1 s, the turn is a violation, warned about and counted.
+- each reply's stages from the agent's own stamps (agent/turn_timings.py), on the same wall clock, as
+  offsets from the end of the answer: the agent's VAD end of speech, the final transcript, the end of turn
+  decided, the first model token, the first token of the spoken step (tools in between), the first TTS
+  audio, the first frame pushed to the room, and the first audio heard by the candidate. With preemptive
+  generation the model and the TTS start before the turn is decided, so the stages are the gaps between the
+  stamps in the order they happened. They add up to the total when every stamp exists and lies between the
+  candidate's two (within 0.1 s; one outside means two clocks or two definitions disagree); a reply where
+  they do not is warned about and counted.
 
 With --concurrent N, the N candidates answer their first question together, the worker admits interviews by
 count alone (its refusal on slow replies or a busy CPU is switched off for the run, see ADMISSION_OVERRIDE),
@@ -92,14 +93,14 @@ class AnswerSet(BaseModel):
 
 
 STAGES = (
-    ("vad", "agent VAD end of speech"),
+    ("vad", "the agent's VAD end of speech"),
     ("transcript", "final transcript"),
     ("turn", "end of turn decided"),
     ("token", "first model token"),
-    ("tools", "first spoken token"),
+    ("spoken", "first token of the spoken step"),
     ("tts", "first TTS audio"),
-    ("pushed", "first frame pushed"),
-    ("heard", "first audio heard"),
+    ("pushed", "first frame pushed to the room"),
+    ("heard", "first audio heard (candidate)"),
 )
 
 
@@ -114,8 +115,7 @@ class Measured:
     latency: float | None  # None: no clean reply to measure (none, overlapping, or a reply to a pause)
     talked_over: list[bool]  # per pause: the interviewer's voice started before the answer was over
     answered_pause: list[bool]  # per pause: the reply heard was decided on that pause
-    stages: dict[str, float | None] | None = None  # None: no stamp for that stage
-    unaccounted: float | None = None  # sum of |stages| - total: 0 when every stamp is in order
+    offsets: dict[str, float | None] | None = None  # each stamp - the answer's end; None: no stamp
     violation: bool = False
     note: str = ""
 
@@ -136,6 +136,7 @@ class Lane:
     busy_waits: int = 0
     errors: list[str] = field(default_factory=list)
     live: list[tuple[float, float]] = field(default_factory=list)  # (joined, left) of each interview
+    raw: list[dict[str, Any]] = field(default_factory=list)  # what each interview recorded, for a second look
     start_together: _StartLine | None = None
 
     async def run(self) -> None:
@@ -184,6 +185,15 @@ class Lane:
                 self.live.append((joined, time.time()))
             self.underruns += candidate.timings.underruns
             self.measured += [measure(a, candidate.timings, self.interviews) for a in spoken]
+            self.raw.append(
+                {
+                    "lane": self.index,
+                    "interview": self.interviews,
+                    "answers": [asdict(a) for a in spoken],
+                    "agent_turns": [t.model_dump() for t in candidate.timings.turns],
+                    "agent_onsets": candidate.timings.agent_onsets(),
+                }
+            )
 
     async def _start(self) -> Interview:
         """A new interview, waiting as the api asks while every interviewer is busy (bounded)."""
@@ -271,28 +281,28 @@ def measure(answer: AnswerTimings, timings: Timings, interview: int) -> Measured
         result.note = "no stage stamps from the agent"
         result.violation = True
         return result
-    stamps = [
-        ("vad", turn.user_speech_end),
-        ("transcript", turn.transcript_final),
-        ("turn", turn.turn_end),
-        ("token", turn.first_token),
-        ("tools", turn.spoken_token),
-        ("tts", turn.first_tts_audio),
-        ("pushed", turn.first_frame_pushed),
-        ("heard", reply.heard),
+    stamps = {
+        "vad": turn.user_speech_end,
+        "transcript": turn.transcript_final,
+        "turn": turn.turn_end,
+        "token": turn.first_token,
+        "spoken": turn.spoken_token,
+        "tts": turn.first_tts_audio,
+        "pushed": turn.first_frame_pushed,
+        "heard": reply.heard,
+    }
+    result.offsets = {name: None if t is None else t - answer.ended for name, t in stamps.items()}
+    missing = [name for name, offset in result.offsets.items() if offset is None]
+    outside = [
+        name
+        for name, offset in result.offsets.items()
+        if offset is not None and not -STAGE_SLACK_S <= offset <= reply.seconds + STAGE_SLACK_S
     ]
-    # A missing stamp folds its stage into the next one: the stages still telescope to the total.
-    stages: dict[str, float | None] = {}
-    previous = answer.ended
-    for name, stamp in stamps:
-        stages[name] = None if stamp is None else stamp - previous
-        previous = previous if stamp is None else stamp
-    result.stages = stages
-    result.unaccounted = sum(abs(v) for v in stages.values() if v is not None) - reply.seconds
-    missing = [name for name, stage in stages.items() if stage is None]
-    if missing:
-        result.note = f"no stamp for: {', '.join(missing)}"
-    result.violation = bool(missing) or result.unaccounted > STAGE_SLACK_S
+    result.note = "; ".join(
+        [f"no stamp for: {', '.join(missing)}"] * bool(missing)
+        + [f"outside the candidate's interval: {', '.join(outside)}"] * bool(outside)
+    )
+    result.violation = bool(missing or outside)
     return result
 
 
@@ -313,19 +323,27 @@ def summarize(values: list[float]) -> dict[str, float | int | None]:
 
 
 def stage_line(m: Measured) -> str:
-    if m.stages is None:
+    """The stamps in the order they happened, as offsets from the answer's end, then the stage gaps."""
+    if m.offsets is None:
         return f"total {m.latency:.2f} s ({m.note})" if m.latency is not None else m.note
-    parts = " | ".join(
-        f"{name} {'n/a' if (stage := m.stages.get(name)) is None else f'{stage:+.2f}'}" for name, _ in STAGES
-    )
-    flag = ""
-    if m.unaccounted is not None and m.unaccounted > STAGE_SLACK_S:
-        flag = f"  !! stages out of order by {m.unaccounted:.2f} s"
-    return f"total {m.latency:.2f} s = {parts}{flag}"
+    present = sorted(((t, name) for name, t in m.offsets.items() if t is not None))
+    timeline = " ".join(f"{name}@{t:+.2f}" for t, name in present)
+    missing = [name for name, t in m.offsets.items() if t is None]
+    return f"total {m.latency:.2f} s: {timeline}" + (f" (no {', '.join(missing)})" if missing else "")
 
 
 def complete(m: Measured) -> bool:
-    return m.stages is not None and not m.violation
+    return m.offsets is not None and not m.violation
+
+
+def gaps(offsets: dict[str, float | None]) -> list[tuple[str, float]]:
+    """(stamp, time since the previous stamp), in the order they happened, from the answer's end."""
+    present = sorted((t, name) for name, t in offsets.items() if t is not None)
+    result, previous = [], 0.0
+    for t, name in present:
+        result.append((name, t - previous))
+        previous = t
+    return result
 
 
 async def sample_load(samples: list[float], stop: asyncio.Event) -> None:
@@ -374,8 +392,8 @@ def report(args: argparse.Namespace, lanes: list[Lane], load: list[float], wall:
     # The breakdown is read from replies whose every stage was stamped, in order.
     staged = sorted((m for m in measured if complete(m)), key=lambda m: m.latency or 0.0)
     median_turn = staged[(len(staged) - 1) // 2] if staged else None
-    stage_medians = {
-        name: statistics.median(m.stages[name] or 0.0 for m in staged if m.stages)
+    offset_medians = {
+        name: statistics.median(m.offsets[name] or 0.0 for m in staged if m.offsets)
         for name, _ in STAGES
         if staged
     }
@@ -410,13 +428,15 @@ def report(args: argparse.Namespace, lanes: list[Lane], load: list[float], wall:
             "replied_to_a_pause": sum(a for m in measured for a in m.answered_pause),
         },
         "median_turn": None if median_turn is None else asdict(median_turn),
-        "stage_medians_s": stage_medians,
+        "median_offsets_s": offset_medians,  # each stamp's median offset from the answer's end
+        "median_turn_stages_s": gaps(median_turn.offsets) if median_turn and median_turn.offsets else None,
         "complete_breakdowns": len(staged),
         "stage_violations": sum(1 for m in measured if m.latency is not None and m.violation),
         "microphone_underruns": sum(lane.underruns for lane in lanes),
         "busy_refusals": sum(lane.busy_waits for lane in lanes),
         "errors": [error for lane in lanes for error in lane.errors],
         "turns": [asdict(m) for m in measured],
+        "raw": [record for lane in lanes for record in lane.raw],
     }
 
 
@@ -460,17 +480,19 @@ def plot(modes: dict[str, Any], path: Path) -> None:
 
 
 def print_report(result: dict[str, Any], lanes: list[Lane]) -> None:
-    print("\nper reply (seconds; each stage is the time since the previous stamp):")
+    print("\nper reply (seconds after the answer's end, in the order they happened):")
     for lane in lanes:
         for i, m in enumerate(lane.measured):
             print(f"  lane {lane.index} #{i + 1:02d}: {stage_line(m)}")
             if m.violation:
-                print(f"    WARNING: {m.note or 'stages do not add up to the total within 0.1 s'}")
+                print(f"    WARNING: the stages do not add up to the total: {m.note}")
     summary = {k: v for k, v in result.items() if k not in ("turns", "median_turn")}
     print(json.dumps(summary, indent=2))
     median = result["median_turn"]
     if median is not None:
         print("median turn:", stage_line(Measured(**median)))
+        for name, gap in result["median_turn_stages_s"] or []:
+            print(f"  {gap:+6.2f} s  to {dict(STAGES)[name]}")
 
 
 def start_with_retries(attempts: int) -> tuple[subprocess.Popen[str], Path, int]:
