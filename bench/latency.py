@@ -326,10 +326,18 @@ def stage_line(m: Measured) -> str:
     """The stamps in the order they happened, as offsets from the answer's end, then the stage gaps."""
     if m.offsets is None:
         return f"total {m.latency:.2f} s ({m.note})" if m.latency is not None else m.note
-    present = sorted(((t, name) for name, t in m.offsets.items() if t is not None))
+    present = _in_order(m.offsets)
     timeline = " ".join(f"{name}@{t:+.2f}" for t, name in present)
     missing = [name for name, t in m.offsets.items() if t is None]
     return f"total {m.latency:.2f} s: {timeline}" + (f" (no {', '.join(missing)})" if missing else "")
+
+
+def _in_order(offsets: dict[str, float | None]) -> list[tuple[float, str]]:
+    """Present stamps by time; simultaneous ones in pipeline order."""
+    rank = {name: i for i, (name, _) in enumerate(STAGES)}
+    return sorted(
+        ((t, name) for name, t in offsets.items() if t is not None), key=lambda e: (e[0], rank[e[1]])
+    )
 
 
 def complete(m: Measured) -> bool:
@@ -338,7 +346,7 @@ def complete(m: Measured) -> bool:
 
 def gaps(offsets: dict[str, float | None]) -> list[tuple[str, float]]:
     """(stamp, time since the previous stamp), in the order they happened, from the answer's end."""
-    present = sorted((t, name) for name, t in offsets.items() if t is not None)
+    present = _in_order(offsets)
     result, previous = [], 0.0
     for t, name in present:
         result.append((name, t - previous))
