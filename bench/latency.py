@@ -21,7 +21,8 @@ bench/results/latency_cdf.png:
   generation the model and the TTS start before the turn is decided, so the stages are the gaps between the
   stamps in the order they happened. They add up to the total when every stamp exists and lies between the
   candidate's two (within 0.1 s; one outside means two clocks or two definitions disagree); a reply where
-  they do not is warned about and counted.
+  they do not is warned about and counted. A reply whose model or TTS started before the answer was over
+  (preemptive generation from a transcript taken at a pause) is counted apart: `prepared_during_answer`.
 
 With --concurrent N, the N candidates answer their first question together, the worker admits interviews by
 count alone (its refusal on slow replies or a busy CPU is switched off for the run, see ADMISSION_OVERRIDE),
@@ -92,6 +93,7 @@ class AnswerSet(BaseModel):
     answers: list[SpokenAnswer] = Field(min_length=1)
 
 
+PREPARED = ("token", "spoken", "tts")  # what preemptive generation may start early
 STAGES = (
     ("vad", "the agent's VAD end of speech"),
     ("transcript", "final transcript"),
@@ -117,6 +119,7 @@ class Measured:
     answered_pause: list[bool]  # per pause: the reply heard was decided on that pause
     offsets: dict[str, float | None] | None = None  # each stamp - the answer's end; None: no stamp
     violation: bool = False
+    prepared_during_answer: bool = False  # the model / TTS started on this reply before the answer ended
     note: str = ""
 
 
@@ -155,13 +158,14 @@ class Lane:
                     return
                 self.interviews += 1
                 candidate = Candidate(interview)
-                joined = time.time()
                 try:
                     await candidate.join()
                     greeted = await candidate.wait_agent_turn_done(GREETING_TIMEOUT_S)
+                    # Running from the greeting: a room whose agent never came is not an interview.
+                    running_since = time.time()
                 except Exception as error:
                     self.errors.append(f"interview {self.interviews}: {error!r}")
-                    greeted = False
+                    greeted, running_since = False, time.time()
             if start_line:
                 await start_line.reached()
             spoken: list[AnswerTimings] = []
@@ -182,7 +186,8 @@ class Lane:
                 self.errors.append(f"interview {self.interviews}: {error!r}")
             finally:
                 await candidate.leave()
-                self.live.append((joined, time.time()))
+                if greeted:
+                    self.live.append((running_since, time.time()))
             self.underruns += candidate.timings.underruns
             self.measured += [measure(a, candidate.timings, self.interviews) for a in spoken]
             self.raw.append(
@@ -293,11 +298,17 @@ def measure(answer: AnswerTimings, timings: Timings, interview: int) -> Measured
     }
     result.offsets = {name: None if t is None else t - answer.ended for name, t in stamps.items()}
     missing = [name for name, offset in result.offsets.items() if offset is None]
+    # Preemptive generation may start the model and the TTS before the answer is over (from a transcript
+    # at a pause); those two are reported apart. Any other stamp outside the candidate's two is a mismatch.
+    early = [n for n in PREPARED if (o := result.offsets[n]) is not None and o < -STAGE_SLACK_S]
     outside = [
         name
         for name, offset in result.offsets.items()
-        if offset is not None and not -STAGE_SLACK_S <= offset <= reply.seconds + STAGE_SLACK_S
+        if offset is not None
+        and name not in early
+        and not -STAGE_SLACK_S <= offset <= reply.seconds + STAGE_SLACK_S
     ]
+    result.prepared_during_answer = bool(early)
     result.note = "; ".join(
         [f"no stamp for: {', '.join(missing)}"] * bool(missing)
         + [f"outside the candidate's interval: {', '.join(outside)}"] * bool(outside)
@@ -440,6 +451,7 @@ def report(args: argparse.Namespace, lanes: list[Lane], load: list[float], wall:
         "median_turn_stages_s": gaps(median_turn.offsets) if median_turn and median_turn.offsets else None,
         "complete_breakdowns": len(staged),
         "stage_violations": sum(1 for m in measured if m.latency is not None and m.violation),
+        "prepared_during_answer": sum(1 for m in measured if m.prepared_during_answer),
         "microphone_underruns": sum(lane.underruns for lane in lanes),
         "busy_refusals": sum(lane.busy_waits for lane in lanes),
         "errors": [error for lane in lanes for error in lane.errors],
