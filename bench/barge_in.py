@@ -38,10 +38,10 @@ from livekit.agents import Agent, AgentSession, llm
 from interviewer.agent.interviewer import InterviewerAgent
 from interviewer.agent.runtime import InterviewRuntime
 from interviewer.agent.wiring import wire_session
+from interviewer.bench.speech_sim import espeak_pcm
 from interviewer.config import load_settings
 from interviewer.interview.plans import load_role
 from interviewer.livekit_server import LiveKitServerConfig, build_livekit_process, wait_ready
-from interviewer.speech_sim import espeak_pcm
 from interviewer.store import Store
 from interviewer.voice.engine import MAX_TOOL_STEPS, SPEECH_KEY, build_session, offline_turn_handling
 from interviewer.voice.offline.duplex import (

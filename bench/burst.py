@@ -33,7 +33,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.lifecycle import build_rig
-from interviewer.candidate import (
+from interviewer.bench.candidate import (
     Candidate,
     CandidateError,
     InterviewersBusy,

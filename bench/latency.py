@@ -57,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from startup import percentile, start_stack, stop_stack
 
 from interviewer.agent.turn_timings import TurnTimings
-from interviewer.candidate import (
+from interviewer.bench.candidate import (
     AnswerTimings,
     Candidate,
     Interview,

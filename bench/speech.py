@@ -18,8 +18,8 @@ from pathlib import Path
 
 from livekit import rtc
 
+from interviewer.bench.speech_sim import espeak_pcm, word_error_rate
 from interviewer.config import load_settings
-from interviewer.speech_sim import espeak_pcm, word_error_rate
 from interviewer.voice.offline.engine import OfflineSpeech
 
 ANSWERS = [

@@ -33,9 +33,9 @@ from typing import Any
 
 import httpx
 
-from interviewer.candidate import interview_by_voice
+from interviewer.bench.candidate import interview_by_voice
+from interviewer.bench.speech_sim import word_error_rate
 from interviewer.procs import free_port, group_alive
-from interviewer.speech_sim import word_error_rate
 from interviewer.store import Store
 
 FIRST_ANSWER = "Yes, I am ready. Thank you for having me."

@@ -52,7 +52,7 @@ from turn_models import (
     transcript_looks_finished,
 )
 
-from interviewer.speech_sim import espeak_pcm, resample
+from interviewer.bench.speech_sim import espeak_pcm, resample
 from interviewer.voice.offline.stt import WhisperSTT
 from interviewer.voice.offline.stt_stream import EARLY_DECODE_SILENCE_S, PREFIX_PADDING_S
 from interviewer.voice.offline.tts import PiperTTS

@@ -79,7 +79,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_candidate(args: argparse.Namespace) -> int:
-    from interviewer.candidate import main as candidate_main
+    from interviewer.bench.candidate import main as candidate_main
 
     return candidate_main(args)
 

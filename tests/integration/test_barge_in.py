@@ -17,9 +17,9 @@ import pytest
 from livekit import rtc
 from livekit.agents import AgentSession
 
+from interviewer.bench.speech_sim import espeak_pcm, word_error_rate
 from interviewer.config import load_settings
 from interviewer.interview.plans import load_role
-from interviewer.speech_sim import espeak_pcm, word_error_rate
 from interviewer.voice.engine import SPEECH_KEY, build_session
 from interviewer.voice.offline.duplex import (
     AGENT,

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from interviewer.candidate import Candidate, sign_in_anonymously, start_interview
+from interviewer.bench.candidate import Candidate, sign_in_anonymously, start_interview
 from tests.integration.test_supervisor import EXIT_TIMEOUT, Up
 
 pytestmark = pytest.mark.integration

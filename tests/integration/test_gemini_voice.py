@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.candidate import Candidate, sign_in_anonymously, start_interview
+from interviewer.bench.candidate import Candidate, sign_in_anonymously, start_interview
 from interviewer.procs import ManagedProcess, group_alive
 from tests.fakes.gemini_live import CallTool, FakeGeminiLive, Say
 from tests.fixtures.stack import Stack, start_worker

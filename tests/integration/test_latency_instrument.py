@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pytest
 from livekit import api, rtc
 
-from interviewer.candidate import (
+from interviewer.bench.candidate import (
     FRAME_SAMPLES,
     MIC_QUEUE_MS,
     SAMPLE_RATE,
@@ -32,7 +32,7 @@ from interviewer.candidate import (
     Interview,
     Microphone,
 )
-from interviewer.speech_sim import SPEECH_RMS
+from interviewer.bench.speech_sim import SPEECH_RMS
 from tests.fixtures.livekit import LiveKitServer
 
 pytestmark = pytest.mark.integration

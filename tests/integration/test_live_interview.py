@@ -8,8 +8,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from interviewer.candidate import SAMPLE_RATE, interview_by_voice
-from interviewer.speech_sim import resample, word_error_rate
+from interviewer.bench.candidate import SAMPLE_RATE, interview_by_voice
+from interviewer.bench.speech_sim import resample, word_error_rate
 from interviewer.voice.offline.engine import OfflineSpeech
 from tests.fixtures.livekit import room_names
 from tests.fixtures.stack import Stack

@@ -15,7 +15,7 @@ import pytest
 from livekit import rtc
 from livekit.agents import stt
 
-from interviewer.speech_sim import espeak_pcm, espeak_wav, read_wav, word_error_rate
+from interviewer.bench.speech_sim import espeak_pcm, espeak_wav, read_wav, word_error_rate
 from interviewer.voice.offline import models
 from interviewer.voice.offline.engine import OfflineSpeech
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.candidate import Candidate, sign_in_anonymously, start_interview
+from interviewer.bench.candidate import Candidate, sign_in_anonymously, start_interview
 from interviewer.procs import ManagedProcess, group_alive
 from tests.fakes.openai_chat import Call, FakeOpenAIChat, Messages, Reply
 from tests.fixtures.stack import Stack, start_worker

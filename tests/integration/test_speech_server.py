@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from interviewer.bench.speech_sim import espeak_pcm, word_error_rate
 from interviewer.procs import process_table
-from interviewer.speech_sim import espeak_pcm, word_error_rate
 from interviewer.voice.offline.speech_server import (
     SOCKET_ENV,
     RemotePiperVoice,

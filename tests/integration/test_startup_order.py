@@ -11,7 +11,7 @@ import pytest
 from livekit import api as lkapi
 from livekit import rtc
 
-from interviewer.candidate import Candidate, Interview, sign_in_anonymously, start_interview
+from interviewer.bench.candidate import Candidate, Interview, sign_in_anonymously, start_interview
 from interviewer.config import load_settings
 from interviewer.rooms import DispatchMetadata, room_configuration
 from tests.fixtures.stack import Stack

@@ -12,7 +12,7 @@ import pytest
 from livekit import rtc
 from livekit.agents import stt
 
-from interviewer.speech_sim import espeak_pcm, word_error_rate
+from interviewer.bench.speech_sim import espeak_pcm, word_error_rate
 from interviewer.voice.offline.engine import OfflineSpeech
 from interviewer.voice.offline.stt_stream import DecodeCounts, StreamingWhisperSTT, is_non_lexical
 

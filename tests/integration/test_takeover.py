@@ -24,7 +24,7 @@ import pytest
 from livekit import rtc
 
 from interviewer.agent.recovery import CUT_SHORT_REASON
-from interviewer.candidate import Candidate, Interview, sign_in_anonymously, start_interview
+from interviewer.bench.candidate import Candidate, Interview, sign_in_anonymously, start_interview
 from interviewer.interview.wording import RESUME_LINE, RESUME_QUESTION_LEAD
 from interviewer.procs import ManagedProcess, group_alive
 from interviewer.store import InterviewStatus, Store, fleet

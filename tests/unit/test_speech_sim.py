@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interviewer.speech_sim import normalize_words, number_words, word_error_rate
+from interviewer.bench.speech_sim import normalize_words, number_words, word_error_rate
 
 words = st.lists(st.sampled_from(["we", "i", "led", "the", "team", "shipped", "it"]), max_size=12)
 
