@@ -17,7 +17,11 @@ transcription, then completes the turn; `StaySilent()` answers nothing at all; `
 that reconnects carries on where it was.
 
 Session resumption: when the setup asks for it, every completed model turn is followed by a
-`sessionResumptionUpdate` with a new handle; a setup that presents a handle (`resumed_with`) resumes.
+`sessionResumptionUpdate` with a new handle; a setup that presents a handle (`resumed_with`) resumes,
+unless its connection is one of `refuse_resumption_at` (connection numbers, from 0): then the server reads
+the setup and closes the socket with `refusal_code` before `setupComplete`, as the Live API answers a stale
+or invalid handle. A refused connection is counted in `setups` and listed in `refused`; it runs no script.
+`Drop()` closes a connection with an error and no `goAway`.
 """
 
 from __future__ import annotations
@@ -77,7 +81,19 @@ class GoAway:
     time_left: str = "0s"
 
 
-Action = CallTool | Say | StaySilent | GoAway
+@dataclass
+class Drop:
+    """Close the socket with an error and no warning (a server fault, a network cut): the client has to
+    reconnect by itself. Last in its step."""
+
+    code: int = 1011
+    reason: str = "internal error"
+
+
+Action = CallTool | Say | StaySilent | GoAway | Drop
+
+REFUSAL_CODE = 1008
+REFUSAL_REASON = "session resumption handle is invalid or has expired"
 
 
 def _field(message: dict[str, Any], camel: str) -> Any:
@@ -139,6 +155,9 @@ class FakeGeminiLive:
     handles: list[str] = field(default_factory=list)  # resumption handles handed out, in order
     resumed_with: list[str | None] = field(default_factory=list)  # per connection: the handle presented
     texts: list[tuple[int, str, str]] = field(default_factory=list)  # (connection, role, text) received
+    refuse_resumption_at: frozenset[int] = frozenset()  # connections whose presented handle is refused
+    refusal_code: int = REFUSAL_CODE
+    refused: list[int] = field(default_factory=list)  # connections refused, in order
     _server: Server | None = field(default=None, init=False)
     _steps: Iterator[Sequence[Action]] = field(default_factory=lambda: iter(()), init=False)
     _connected: asyncio.Condition | None = field(default=None, init=False)
@@ -185,12 +204,20 @@ class FakeGeminiLive:
         setup = first["setup"]
         connection = len(self.setups)
         resumption = _field(setup, "sessionResumption")
-        self.resumed_with.append(None if resumption is None else _field(resumption, "handle"))
+        handle = None if resumption is None else _field(resumption, "handle")
+        self.resumed_with.append(handle)
         self.setups.append(setup)
-        await ws.send(json.dumps({"setupComplete": {}}))
+        refuse = handle is not None and connection in self.refuse_resumption_at
+        if refuse:
+            self.refused.append(connection)
+        else:
+            await ws.send(json.dumps({"setupComplete": {}}))
         assert self._connected is not None
         async with self._connected:
             self._connected.notify_all()
+        if refuse:
+            await ws.close(self.refusal_code, REFUSAL_REASON)
+            return
         pending_tool: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         turns: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
@@ -237,6 +264,9 @@ class FakeGeminiLive:
         if isinstance(action, GoAway):
             await ws.send(json.dumps({"goAway": {"timeLeft": action.time_left}}))
             await ws.close(1001, "connection lifetime reached")
+            return
+        if isinstance(action, Drop):
+            await ws.close(action.code, action.reason)
             return
         if isinstance(action, StaySilent):
             self.silent_turns += 1

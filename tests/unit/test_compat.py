@@ -76,3 +76,47 @@ async def test_a_tcp_site_reports_its_bound_port() -> None:
         del reader
     finally:
         await runner.cleanup()
+
+
+def test_the_gemini_session_keeps_its_resumption_handle_and_dials_through_its_client() -> None:
+    from livekit.plugins.google.realtime.realtime_api import RealtimeSession
+
+    init = inspect.getsource(RealtimeSession.__init__)
+    assert "self._session_resumption_handle: str | None" in init, "RealtimeSession's handle field moved"
+    assert "self._client = GenAIClient(" in init, "RealtimeSession._client moved"
+    main = inspect.getsource(RealtimeSession._main_task)
+    assert "self._client.aio.live.connect(" in main, "the plugin no longer dials through aio.live.connect"
+    # A cleared handle must send the plugin down its fresh-session path (the whole history, no handle).
+    assert "if self._session_resumption_handle is not None:" in main
+    config = inspect.getsource(RealtimeSession._build_connect_config)
+    assert "handle=self._session_resumption_handle" in config, "the setup no longer presents the handle"
+
+
+@pytest.mark.asyncio
+async def test_the_gemini_handle_is_read_cleared_and_the_connection_wrapped_on_a_real_session() -> None:
+    from google.genai import types
+    from livekit.plugins import google
+
+    model = google.realtime.RealtimeModel(
+        api_key="fake-key",
+        session_resumption=types.SessionResumptionConfig(handle="stale-handle"),
+        http_options=types.HttpOptions(base_url="https://127.0.0.1:1"),
+    )
+    session = model.session()
+    try:
+        assert compat.gemini_resumption_handle(session) == "stale-handle"
+        assert session.session_resumption_handle == "stale-handle"  # the plugin's public read agrees
+        compat.clear_gemini_resumption_handle(session)
+        assert compat.gemini_resumption_handle(session) is None
+        assert session.session_resumption_handle is None
+        original = session._client.aio.live.connect
+        wrapped: list[object] = []
+
+        def wrap(connect: compat.GeminiConnect) -> compat.GeminiConnect:
+            wrapped.append(connect)
+            return connect
+
+        compat.wrap_gemini_connect(session, wrap)
+        assert wrapped == [original]
+    finally:
+        await session.aclose()

@@ -1,9 +1,10 @@
-"""Every private field of livekit-agents (and aiohttp) this project reads, in one place.
+"""Every private field of livekit-agents (and its plugins, and aiohttp) this project reads, in one place.
 
 livekit-agents has no public API for whether the worker is registered, for its job processes, for the slots
-it has promised but not launched yet, or for a job process that died. We read those fields here and nowhere
-else, read-only, and `tests/unit/test_compat.py` fails when an upgrade renames or retypes any of them: after
-an upgrade, that test is the first thing to run and this module the only one to mend.
+it has promised but not launched yet, for a job process that died, or for the Gemini plugin's resumption
+handle. We read those fields here and nowhere else, read-only but for that handle (cleared when the server
+refuses it), and `tests/unit/test_compat.py` fails when an upgrade renames or retypes any of them: after an
+upgrade, that test is the first thing to run and this module the only one to mend.
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 from livekit.agents import AgentServer
+
+if TYPE_CHECKING:
+    from google.genai.live import AsyncSession
+    from livekit.plugins.google.realtime.realtime_api import RealtimeSession
 
 
 class Connection(enum.StrEnum):
@@ -120,3 +126,32 @@ def bound_port(site: web.TCPSite) -> int | None:
     if not sockets:
         return None
     return int(sockets[0].getsockname()[1])
+
+
+# -- Gemini Live (livekit-plugins-google) -----------------------------------------------------------------
+# The plugin keeps the newest session-resumption handle in `RealtimeSession._session_resumption_handle`
+# and presents it on every reconnect; when the server refuses it the plugin has no way out (it treats the
+# failed setup as fatal). To open a fresh session instead, the engine clears the handle and dials through
+# the session's own google-genai client (`RealtimeSession._client`), whose public `aio.live.connect` the
+# plugin calls for each connection.
+
+GeminiConnect = Callable[..., AbstractAsyncContextManager["AsyncSession"]]
+
+
+def gemini_resumption_handle(session: RealtimeSession) -> str | None:
+    handle = getattr(session, "_session_resumption_handle", None)
+    return handle if isinstance(handle, str) else None
+
+
+def clear_gemini_resumption_handle(session: RealtimeSession) -> None:
+    """The next connection starts a new server session (and the plugin sends its history afresh)."""
+    if not hasattr(session, "_session_resumption_handle"):
+        raise AttributeError("RealtimeSession._session_resumption_handle is gone: mend agent/compat.py")
+    session._session_resumption_handle = None
+
+
+def wrap_gemini_connect(session: RealtimeSession, wrap: Callable[[GeminiConnect], GeminiConnect]) -> None:
+    """Route this session's connections through `wrap(connect)`. Call it before the session's first
+    connection (right after it is created: its connect loop starts on the next turn of the event loop)."""
+    live = session._client.aio.live
+    live.connect = wrap(live.connect)  # type: ignore[method-assign,assignment]

@@ -1,5 +1,5 @@
-"""Connects an `AgentSession` to an `InterviewRuntime`: transcript persistence, the guard's inputs, and each
-reply's stage timings published to the room.
+"""Connects an `AgentSession` to an `InterviewRuntime`: transcript persistence, the guard's inputs, each
+reply's stage timings published to the room, and the recap a fresh voice-model session is primed with.
 
 Shared by the voice worker and the text-mode rehearsal, so both persist and guard in exactly the same way.
 """
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from livekit import rtc
 from livekit.agents import (
@@ -26,11 +28,30 @@ from livekit.agents.voice.speech_handle import SpeechHandle
 
 from interviewer.agent.runtime import InterviewRuntime
 from interviewer.agent.turn_timings import TURN_TIMINGS_TOPIC, TurnTimings
+from interviewer.interview.recap import build_recap
+from interviewer.interview.wording import recap_instructions
 
 log = logging.getLogger(__name__)
 
 
+@runtime_checkable
+class _Recappable(Protocol):
+    """A voice model that may have to start a fresh session mid-interview (Gemini: resumption refused)."""
+
+    recap: Callable[[], str] | None
+
+
+def interview_recap(runtime: InterviewRuntime) -> str:
+    """What a fresh voice-model session is told about the interview so far: the transcript from the store,
+    the position from the Director."""
+    lines = runtime.store.turns(runtime.interview_id)
+    return recap_instructions(build_recap(runtime.plan, runtime.director, lines, runtime.elapsed()))
+
+
 def wire_session(session: AgentSession[None], runtime: InterviewRuntime) -> None:
+    if isinstance(session.llm, _Recappable):
+        session.llm.recap = lambda: interview_recap(runtime)
+
     def on_state(event: AgentStateChangedEvent) -> None:
         runtime.guard.agent_state_changed(event.new_state)
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from interviewer.interview.analysis import AnswerAnalysis, FollowUpKind
 from interviewer.interview.intents import Intent, QuestionTopic
-from interviewer.interview.steps import Preface
+from interviewer.interview.steps import Phase, Preface
+
+if TYPE_CHECKING:
+    from interviewer.interview.recap import Recap
 
 INTERVIEWER_NAME = "Alex"
 
@@ -263,3 +267,43 @@ def interviewer_instructions(role_title: str, duration_minutes: int, competency_
         "candidate, say goodbye and call end_interview. If a tool is refused, wait for the candidate and "
         "try again later."
     )
+
+
+_PHASE_WORDS = {
+    Phase.greeting: "the greeting is done; the candidate has not been asked anything yet",
+    Phase.warmup: "the warm-up",
+    Phase.core: "the main questions",
+    Phase.candidate_questions: "the candidate's own questions, at the end",
+    Phase.closing: "saying goodbye",
+    Phase.ended: "the interview has ended",
+}
+
+
+def recap_instructions(recap: Recap) -> str:
+    """Appended to the instructions of a fresh session that replaces one the server would not resume, so
+    the model carries on mid-interview instead of starting over."""
+    lines = [
+        "IMPORTANT: this interview is already under way. Your connection was renewed and you lost your "
+        "memory of it, so here is where it stands. Do not greet the candidate again, do not start over "
+        "and never ask a question listed below again.",
+        f"Time: about {recap.minutes_elapsed} of {recap.duration_minutes} minutes have passed, about "
+        f"{recap.minutes_left} are left. Stage: {_PHASE_WORDS[recap.phase]}.",
+    ]
+    if recap.exchanges:
+        lines.append("Asked so far (question_id: what you asked / what the candidate said, in short):")
+        lines += [f"- {e.question_id}: {e.asked} / {e.answer or '(no answer yet)'}" for e in recap.exchanges]
+    if recap.covered:
+        lines.append(f"Topics covered: {', '.join(recap.covered)}.")
+    if recap.open_question_id is not None:
+        lines.append(
+            f"Open now: question_id {recap.open_question_id!r} ({recap.open_question or ''}). When the "
+            "candidate speaks, call record_answer with this question_id, then next_question."
+        )
+    else:
+        lines.append("Nothing is open: when the candidate speaks, call next_question.")
+    if recap.upcoming and recap.phase in (Phase.greeting, Phase.warmup, Phase.core):
+        lines.append(
+            f"Still to come: {', '.join(recap.upcoming)}, then the candidate's questions and goodbye; "
+            "next_question decides the order."
+        )
+    return "\n".join(lines)

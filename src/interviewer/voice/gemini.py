@@ -1,7 +1,8 @@
 """Gemini 2.5 Live (native audio) as the interviewer: production's voice engine.
 
 Speech in and out is Gemini's own; the Director, tools and Greeting Guard are the same as offline. Sessions
-longer than one connection use context-window compression and session resumption.
+longer than one connection use context-window compression and session resumption; when the server refuses
+to resume, a fresh session primed with a recap of the interview takes over (`gemini_fresh`).
 
 Never silent: a Live session sometimes accepts a turn and never starts its reply (livekit-agents reports it as
 "generate_reply timed out waiting for generation_created"; for a turn the server detected itself nothing is
@@ -70,7 +71,8 @@ def build_gemini_session(
     """The Gemini session, watched by a `ReplyWatchdog`; `fallback_tts` speaks its lines in a room (the
     Live API cannot be told to say a fixed line, and a silent model would not say it anyway)."""
     from google.genai import types
-    from livekit.plugins import google
+
+    from interviewer.voice.gemini_fresh import FreshStartRealtimeModel
 
     if settings.gemini_vertexai:
         if settings.google_cloud_project is None:
@@ -85,7 +87,7 @@ def build_gemini_session(
         auth = {"api_key": settings.google_api_key.get_secret_value()}
     else:
         raise ConfigError("GOOGLE_API_KEY: required when VOICE_ENGINE=gemini (or set GEMINI_VERTEXAI=true)")
-    model = google.realtime.RealtimeModel(
+    model = FreshStartRealtimeModel(
         model=settings.gemini_model,
         voice=settings.gemini_voice,
         language=settings.gemini_language,
