@@ -21,7 +21,7 @@ Session resumption: when the setup asks for it, every completed model turn is fo
 unless its connection is one of `refuse_resumption_at` (connection numbers, from 0): then the server reads
 the setup and closes the socket with `refusal_code` before `setupComplete`, as the Live API answers a stale
 or invalid handle. A refused connection is counted in `setups` and listed in `refused`; it runs no script.
-`Drop()` closes a connection with an error and no `goAway`.
+`Drop()` closes a connection with an error and no `goAway`; `Then(choose)` decides its actions when reached.
 """
 
 from __future__ import annotations
@@ -90,7 +90,15 @@ class Drop:
     reason: str = "internal error"
 
 
-Action = CallTool | Say | StaySilent | GoAway | Drop
+@dataclass
+class Then:
+    """Actions decided when this point of the step is reached, from the tool responses so far: a model
+    that follows what the tools told it (say the step, or say goodbye and end)."""
+
+    choose: Callable[[Responses], Sequence[CallTool | Say]]
+
+
+Action = CallTool | Say | StaySilent | GoAway | Drop | Then
 
 REFUSAL_CODE = 1008
 REFUSAL_REASON = "session resumption handle is invalid or has expired"
@@ -158,6 +166,7 @@ class FakeGeminiLive:
     refuse_resumption_at: frozenset[int] = frozenset()  # connections whose presented handle is refused
     refusal_code: int = REFUSAL_CODE
     refused: list[int] = field(default_factory=list)  # connections refused, in order
+    on_say: Callable[[str], None] | None = None  # told each line the model speaks (e.g. to pass its time)
     _server: Server | None = field(default=None, init=False)
     _steps: Iterator[Sequence[Action]] = field(default_factory=lambda: iter(()), init=False)
     _connected: asyncio.Condition | None = field(default=None, init=False)
@@ -265,6 +274,10 @@ class FakeGeminiLive:
             await ws.send(json.dumps({"goAway": {"timeLeft": action.time_left}}))
             await ws.close(1001, "connection lifetime reached")
             return
+        if isinstance(action, Then):
+            for chosen in action.choose(self.tool_responses):
+                await self._act(ws, chosen, pending, resumable=resumable)
+            return
         if isinstance(action, Drop):
             await ws.close(action.code, action.reason)
             return
@@ -278,6 +291,8 @@ class FakeGeminiLive:
             await asyncio.wait_for(pending.get(), 10)
             return
         text = action.text(self.tool_responses) if callable(action.text) else action.text
+        if self.on_say is not None:
+            self.on_say(text)
         audio = base64.b64encode(_tone(0.4)).decode()
         part = {"inlineData": {"mimeType": f"audio/pcm;rate={OUTPUT_RATE}", "data": audio}}
         await ws.send(json.dumps({"serverContent": {"modelTurn": {"parts": [part]}}}))
