@@ -35,7 +35,7 @@ import json
 import math
 import ssl
 import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,7 +150,7 @@ def _tone(seconds: float) -> bytes:
 
 @dataclass
 class FakeGeminiLive:
-    script: Sequence[Sequence[Action]]
+    script: Iterable[Sequence[Action]]  # iterated once, a step per client turn: may be open-ended
     host: str = "127.0.0.1"
     setups: list[dict[str, Any]] = field(default_factory=list)
     client_turns: list[dict[str, Any]] = field(default_factory=list)
