@@ -84,6 +84,12 @@ def _cmd_candidate(args: argparse.Namespace) -> int:
     return candidate_main(args)
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from interviewer.bench.runner import main as bench_main
+
+    return bench_main(args)
+
+
 def _cmd_doctor(_args: argparse.Namespace) -> int:
     from interviewer.doctor import main as doctor_main
 
@@ -124,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     candidate.add_argument("--answers", type=Path, required=True)
     candidate.add_argument("--record", type=Path, help="write what the agent said to this WAV")
     candidate.set_defaults(func=_cmd_candidate)
+
+    from interviewer.bench.runner import add_arguments as bench_arguments
+
+    bench = sub.add_parser(
+        "bench", help="many simulated candidates against a real stack (JSON lines, summary)"
+    )
+    bench_arguments(bench)
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 
