@@ -107,7 +107,7 @@ def _tcp_serve(sock: socket.socket) -> None:
 @pytest.fixture
 def net() -> Iterator[ImpairedNet]:
     impairment = Impairment(loss=0.03, delay_ms=80, jitter_ms=30, seed=7)
-    with impaired_network(impairment, max_seconds=60) as live:
+    with impaired_network(impairment, max_seconds=60, subnet="10.79.0") as live:
         yield live
     assert not leftovers(live.tag), leftovers(live.tag)
 

@@ -227,6 +227,9 @@ def impaired_network(
     tag = f"{PREFIX}{os.getpid()}"
     if leftovers(tag):  # a second network from the same process: not supported
         raise NetImpairError(f"{tag} already exists: {leftovers(tag)}")
+    in_use = _ip("-o", "-4", "addr", "show")
+    if re.search(rf"inet {re.escape(subnet)}\.\d+/", in_use):  # another live run (or anything else) has it
+        raise NetImpairError(f"{subnet}.0/24 is already in use here: pick another --subnet")
     scratch = Path(tempfile.mkdtemp(prefix=f"{tag}-", dir=workdir))
     net = ImpairedNet(
         tag=tag,

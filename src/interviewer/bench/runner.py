@@ -611,7 +611,8 @@ def plot(records: list[dict[str, Any]], samples: list[dict[str, float]], path: P
                 label=f"{label} (n={len(values)})",
             )
     ax.set(xlabel="seconds", ylabel="fraction of sessions", title="latency CDFs")
-    ax.legend(loc="lower right")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
 
     ax = axes[0][1]
@@ -628,7 +629,8 @@ def plot(records: list[dict[str, Any]], samples: list[dict[str, float]], path: P
         ax.plot(xs, rolling, label=f"audio startup ok (rolling {window})")
         ax.scatter(xs, ok, s=6, alpha=0.4, color="grey")
     ax.set(xlabel="arrival (s from start)", ylabel="success", title="success over time", ylim=(-0.05, 1.05))
-    ax.legend(loc="lower left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
 
     t_cpu, cpu, t_mem, mem, active = [], [], [], [], []
@@ -695,6 +697,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impair-loss", type=float, help="candidates behind netimpair: loss per frame")
     parser.add_argument("--impair-delay-ms", type=float, default=0.0)
     parser.add_argument("--impair-jitter-ms", type=float, default=0.0)
+    parser.add_argument("--impair-subnet", default="10.77.0", help="a.b.c: root side .1, candidates .2")
     parser.add_argument("--worker-env", nargs="*", default=[], metavar="K=V", help="extra env for workers")
 
 
@@ -805,7 +808,9 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[Target, list[int], dict[
                 args.impair_loss or 0.0, args.impair_delay_ms, args.impair_jitter_ms, args.seed
             )
             net = stack_of.enter_context(
-                impaired_network(impairment, max_seconds=args.max_minutes * 60 + 600)
+                impaired_network(
+                    impairment, max_seconds=args.max_minutes * 60 + 600, subnet=args.impair_subnet
+                )
             )
             listen = (net.root_ip, net.root_if)
             finish["exec_argv"] = net.exec_argv
