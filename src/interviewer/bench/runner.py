@@ -89,15 +89,22 @@ async def run_session(spec: dict[str, Any]) -> dict[str, Any]:
     scenario: str = spec["scenario"]
     bound: float = spec["audio_bound"]
     interview = Interview(**spec["interview"])
-    out: dict[str, Any] = {"agents_seen": [], "replies_s": [], "underruns": 0}
+    out: dict[str, Any] = {"agents_seen": [], "replies_s": [], "underruns": 0, "max_agents_at_once": 0}
     agents: set[str] = set()
+    present: set[str] = set()  # agents in the room right now: two at once is a duplicate job running
 
     def watch(room: rtc.Room) -> None:
         def seen(participant: rtc.RemoteParticipant) -> None:
             if participant.kind == AGENT_KIND:
                 agents.add(participant.identity)
+                present.add(participant.identity)
+                out["max_agents_at_once"] = max(out["max_agents_at_once"], len(present))
+
+        def gone(participant: rtc.RemoteParticipant) -> None:
+            present.discard(participant.identity)
 
         room.on("participant_connected", seen)
+        room.on("participant_disconnected", gone)
 
     observer: rtc.Room | None = None
     candidate = Candidate(interview)
@@ -111,6 +118,8 @@ async def run_session(spec: dict[str, Any]) -> dict[str, Any]:
         for participant in candidate.room.remote_participants.values():
             if participant.kind == AGENT_KIND:
                 agents.add(participant.identity)
+                present.add(participant.identity)
+                out["max_agents_at_once"] = max(out["max_agents_at_once"], len(present))
         timings = candidate.timings
         if scenario == "agent_first" and await _until(lambda: timings.agent_joined is not None, bound):
             await candidate.publish_microphone()
@@ -562,6 +571,9 @@ def summarise(records: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str,
         "api_s": describe([r["api_s"] for r in records if r.get("api_s") is not None]),
         "missed_dispatch": rate(sum(1 for s in seen if s == 0), len(with_room)),
         "duplicate_agents": rate(sum(1 for s in seen if s > 1), len(with_room)),
+        "agents_at_once_over_1": rate(
+            sum(1 for r in with_room if r.get("max_agents_at_once", 0) > 1), len(with_room)
+        ),
         "duplicate_jobs": rate(sum(1 for r in with_room if r.get("jobs_assigned", 0) > 1), len(with_room)),
         "tool_calls_before_guard": sum(r.get("tool_calls_before_guard", 0) for r in records),
         "sessions_with_tool_call_before_guard": rate(
@@ -620,7 +632,7 @@ def plot(records: list[dict[str, Any]], samples: list[dict[str, float]], path: P
         t0 = min(r["arrived_at"] for r in records)
         ordered = sorted(records, key=lambda r: r["arrived_at"])
         xs = [r["arrived_at"] - t0 for r in ordered]
-        window = max(1, len(ordered) // 20)
+        window = min(len(ordered), max(5, len(ordered) // 20))
         ok = [float(bool(r.get("audio_ok"))) for r in ordered]
         rolling = [
             sum(ok[max(0, i - window + 1) : i + 1]) / len(ok[max(0, i - window + 1) : i + 1])
@@ -766,6 +778,7 @@ async def _main(args: argparse.Namespace) -> int:
     extra["orphans_after_run"] = orphans(stack_groups)
     extra["stack_survivors"] = finish.get("survivors", [])
     samples = extra.pop("samples")
+    extra["resource_samples"] = samples  # to plot again later (t, interviews running, CPU s, PSS MB)
     with jsonl.open("w") as out:
         for record in records:
             out.write(json.dumps(record) + "\n")
@@ -862,7 +875,8 @@ def _print_summary(summary: dict[str, Any], *paths: Path) -> None:
         print(f"{key:11} n={block['n']:<4} {ci(block, 'p50')}  {ci(block, 'p95')}  {ci(block, 'p99')}")
     print(
         f"missed dispatch {summary['missed_dispatch']['k']}, "
-        f"duplicate agents {summary['duplicate_agents']['k']}, "
+        f"duplicate agents {summary['duplicate_agents']['k']} "
+        f"({summary['agents_at_once_over_1']['k']} with two at once), "
         f"duplicate jobs {summary['duplicate_jobs']['k']}, tool calls before the guard opened "
         f"{summary['tool_calls_before_guard']}, guard refusals {summary['guard_refusals']}"
     )
