@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +176,46 @@ def test_sweep_removes_what_a_dead_owner_left() -> None:
     finally:
         subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
         subprocess.run(["ip", "link", "delete", link], capture_output=True)
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
+def test_nothing_is_left_after_ctrl_c_or_a_kill(signum: int) -> None:
+    """Ctrl-C: the owner removes everything itself. SIGKILL (no handler runs): the bridge dies with its
+    parent, the namespaces stay, and the next start's sweep removes them."""
+    argv = [
+        sys.executable, "-m", "interviewer.bench.netimpair", "shell", "--subnet", "10.79.1",
+        "--loss", "0.01", "--max-seconds", "60", "--",
+        sys.executable, "-c", "import time; time.sleep(60)",
+    ]  # fmt: skip
+    owner = subprocess.Popen(argv, start_new_session=True, stderr=subprocess.PIPE)
+    tag = f"{PREFIX}{owner.pid}"
+    try:
+
+        def bridge_pids() -> list[str]:
+            pids = subprocess.run(["ip", "netns", "pids", f"{tag}-mid"], capture_output=True, text=True)
+            return pids.stdout.split()
+
+        _wait_until(lambda: f"{tag}r" in links() and bool(bridge_pids()), 20, "the namespace and its bridge")
+        bridge = bridge_pids()
+        os.killpg(owner.pid, signum)
+        owner.wait(timeout=20)
+        if signum == signal.SIGKILL:
+            _wait_until(
+                lambda: not Path(f"/proc/{bridge[0]}").exists(), 10, "the bridge to die with its parent"
+            )
+            assert leftovers(tag), "a SIGKILLed owner cannot have cleaned up: the sweep is what is tested"
+            removed = sweep()
+            assert f"{tag}-cand" in removed and f"{tag}-mid" in removed, removed
+        assert not leftovers(tag), leftovers(tag)
+    finally:
+        if owner.poll() is None:
+            os.killpg(owner.pid, signal.SIGKILL)
+            owner.wait()
+        sweep()

@@ -392,6 +392,16 @@ def _impairment_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS)
 
 
+def interrupt_on_sigterm() -> None:
+    """SIGTERM and SIGHUP unwind like Ctrl-C, so every `finally` (namespaces, links, the stack) runs."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m interviewer.bench.netimpair", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -403,6 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _impairment_args(run)
     shell = sub.add_parser("shell", help="run a command inside an impaired candidate namespace")
     _impairment_args(shell)
+    shell.add_argument("--subnet", default=SUBNET, help="a.b.c: root side .1, candidates .2")
     shell.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command == "sweep":
@@ -413,7 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bridge":
         return bridge(args.a, args.b, impairment, args.max_seconds, args.stats)
     cmd = [c for c in args.cmd if c != "--"] or ["bash"]
-    with impaired_network(impairment, max_seconds=args.max_seconds) as net:
+    interrupt_on_sigterm()
+    with impaired_network(impairment, max_seconds=args.max_seconds, subnet=args.subnet) as net:
         print(f"{impairment.label()}: root side {net.root_ip}, candidates at {net.cand_ip}", file=sys.stderr)
         code = subprocess.call(net.exec_argv(cmd), timeout=args.max_seconds)
     return code

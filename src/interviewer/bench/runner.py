@@ -732,7 +732,14 @@ def main(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    return asyncio.run(_main(args))
+    from interviewer.bench.netimpair import interrupt_on_sigterm
+
+    interrupt_on_sigterm()
+    try:
+        return asyncio.run(_main(args))
+    except KeyboardInterrupt:
+        print("\ninterrupted: everything the bench started was stopped and removed", file=sys.stderr)
+        return 130
 
 
 async def _main(args: argparse.Namespace) -> int:

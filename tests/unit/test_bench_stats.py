@@ -1,0 +1,36 @@
+"""The bench summary's intervals against values computed independently (Wilson's formula by hand, the
+binomial order-statistic ranks for a median)."""
+
+from __future__ import annotations
+
+import pytest
+
+from interviewer.bench.stats import describe, percentile, percentile_ci, rate, wilson
+
+
+def test_wilson_matches_known_values() -> None:
+    assert wilson(0, 0) == (None, None)
+    low, high = wilson(8, 10)
+    assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
+    assert wilson(10, 10)[1] == pytest.approx(1.0) and wilson(10, 10)[0] == pytest.approx(0.7225, abs=1e-4)
+    assert wilson(0, 10)[0] == 0.0 and wilson(0, 10)[1] == pytest.approx(0.2775, abs=1e-4)
+
+
+def test_percentile_interpolates_like_numpy() -> None:
+    assert percentile([], 0.5) is None
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.95) == pytest.approx(3.85)
+
+
+def test_median_interval_from_order_statistics() -> None:
+    values = [float(v) for v in range(1, 101)]  # n = 100: ranks 50 ± 9.8 -> 40 and 61
+    assert percentile_ci(values, 0.5) == (40.0, 61.0)
+    # Too few samples for a 95% bound on a high percentile: None, never a made-up number.
+    assert percentile_ci([1.0, 2.0, 3.0], 0.95)[1] is None
+    assert percentile_ci([1.0, 2.0, 3.0], 0.5) == (None, None)
+
+
+def test_describe_and_rate_shape() -> None:
+    block = describe([float(v) for v in range(1, 101)])
+    assert block["n"] == 100 and block["p50"] == 50.5 and block["p50_ci95"] == [40.0, 61.0]
+    assert rate(3, 4) == {"k": 3, "n": 4, "rate": 0.75, "ci95": list(wilson(3, 4))}
