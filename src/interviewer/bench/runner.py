@@ -53,7 +53,6 @@ from livekit import rtc
 
 from interviewer.bench.candidate import (
     Candidate,
-    CandidateError,
     Interview,
     InterviewersBusy,
     sign_in_anonymously,
@@ -427,7 +426,7 @@ async def drive(
                     record.update(await asyncio.wait_for(runner(spec), spec["session_timeout"] + 5))
                 except TimeoutError:
                     record["error"] = "session timed out"
-            except (CandidateError, OSError, ValueError) as error:
+            except Exception as error:  # any failure is this session's result, not the run's end
                 record["error"] = f"{type(error).__name__}: {error}"
             finally:
                 progress.running -= 1
