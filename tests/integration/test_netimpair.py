@@ -113,6 +113,9 @@ def net() -> Iterator[ImpairedNet]:
     with impaired_network(impairment, max_seconds=60, subnet="10.79.0") as live:
         yield live
     assert not leftovers(live.tag), leftovers(live.tag)
+    assert not live.stats_path.parent.exists()
+    directions = live.bridge_stats()["directions"]
+    assert isinstance(directions, dict) and len(directions) == 2, directions
 
 
 @pytest.mark.timeout(60)
@@ -202,8 +205,13 @@ def test_nothing_is_left_after_ctrl_c_or_a_kill(signum: int) -> None:
             pids = subprocess.run(["ip", "netns", "pids", f"{tag}-mid"], capture_output=True, text=True)
             return pids.stdout.split()
 
-        _wait_until(lambda: f"{tag}r" in links() and bool(bridge_pids()), 20, "the namespace and its bridge")
-        bridge = bridge_pids()
+        bridge: list[str] = []
+
+        def bridging() -> bool:
+            bridge[:] = bridge_pids()  # kept from the same look that saw it
+            return f"{tag}r" in links() and bool(bridge)
+
+        _wait_until(bridging, 20, "the namespace and its bridge")
         os.killpg(owner.pid, signum)
         owner.wait(timeout=20)
         if signum == signal.SIGKILL:

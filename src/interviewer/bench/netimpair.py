@@ -36,6 +36,7 @@ import os
 import random
 import re
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -102,6 +103,7 @@ class ImpairedNet:
     mid_ns: str
     stats_path: Path
     bridge: ManagedProcess | None = None
+    final_stats: dict[str, object] | None = None  # kept when the scratch directory is removed
 
     def exec_argv(self, argv: Sequence[str]) -> list[str]:
         """`argv` run inside the candidate namespace."""
@@ -109,6 +111,8 @@ class ImpairedNet:
 
     def bridge_stats(self) -> dict[str, object]:
         """What the bridge counted (written when it stops; empty before)."""
+        if self.final_stats is not None:
+            return self.final_stats
         try:
             loaded: dict[str, object] = json.loads(self.stats_path.read_text())
         except (OSError, ValueError):
@@ -266,9 +270,8 @@ def impaired_network(
             net.bridge.stop(timeout=5, signum=signal.SIGTERM)
         remove(tag)
         left = leftovers(tag)
-        for path in scratch.iterdir():
-            if path != net.stats_path:
-                path.unlink(missing_ok=True)
+        net.final_stats = net.bridge_stats()
+        shutil.rmtree(scratch, ignore_errors=True)
         if left:
             raise NetImpairError(f"could not remove {left}")
 
