@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -34,6 +34,22 @@ async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+async def wait_until_async(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def running_jobs(stack: Stack) -> set[str]:
+    """The job ids the worker's health server lists as running in a process."""
+    assert stack.worker_health is not None
+    body = httpx.get(f"{stack.worker_health}/healthz", timeout=2).json()
+    return {str(job["job_id"]) for job in body["jobs"]}
 
 
 def agents_in(room: rtc.Room) -> list[rtc.RemoteParticipant]:
@@ -176,18 +192,17 @@ async def test_token_reused_after_the_end_starts_no_second_interview(stack: Stac
     again = Candidate(interview)  # same token: the room is gone, so this join re-creates it and dispatches
     try:
         await again.join()
-        # The dispatched agent checks the interview first and leaves without a word: the job ends while no
-        # agent ever joins the room.
-        ended = False
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not ended:
-            agents, dispatches = await server_view(stack, interview.room)
-            jobs = [job for dispatch in dispatches for job in dispatch.state.jobs]
-            ended = bool(jobs) and all(job.state.status != lkapi.JobStatus.JS_RUNNING for job in jobs)
-            ended = ended or (
-                bool(dispatches) and not jobs and agents == 0 and again.timings.joined is not None
-            )
-            await asyncio.sleep(0.2)
+        # The dispatched job checks the interview first and ends without joining: livekit-server assigns
+        # it (its dispatch lists the job), then the worker's own job list no longer has it.
+        job_ids: list[str] = []
+
+        async def assigned() -> bool:
+            _agents, dispatches = await server_view(stack, interview.room)
+            job_ids[:] = [job.id for dispatch in dispatches for job in dispatch.state.jobs]
+            return bool(job_ids)
+
+        await wait_until_async(assigned, 60, "the re-created room's job to be assigned")
+        await wait_until(lambda: not set(job_ids) & running_jobs(stack), 60, "the job to end in the worker")
         assert not agents_in(again.room)
         assert again.timings.first_agent_audio is None
     finally:
