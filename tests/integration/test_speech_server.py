@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from interviewer.bench.speech_sim import espeak_pcm, word_error_rate
+from interviewer.interview import wording
 from interviewer.procs import process_table
 from interviewer.voice.offline.speech_server import (
     SOCKET_ENV,
@@ -81,3 +82,18 @@ def test_a_bad_request_is_an_error_and_the_server_lives_on(client: SpeechClient)
     with pytest.raises(SpeechServerError, match="unknown op"):
         client.call({"op": "no-such-op"})
     assert client.call({"op": "ping"})[0]["ok"]
+
+
+def test_a_stock_sentence_is_synthesised_once_and_then_served_from_memory(client: SpeechClient) -> None:
+    voice = RemotePiperVoice(client, sample_rate=client.call({"op": "ping"})[0]["sample_rate"])
+    fresh = "This sentence was never said before in this server, number one hundred and three."
+    first = b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(fresh))
+    before = client.call({"op": "ping"})[0]
+    again = b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(" " + fresh))
+    after = client.call({"op": "ping"})[0]
+    assert first and again == first
+    assert after["sentence_hits"] == before["sentence_hits"] + 1
+    assert after["sentence_misses"] == before["sentence_misses"]
+    # The greeting's opening was synthesised when the server started (or is being): the same audio either way.
+    opening = b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(wording.GREETING_OPENING))
+    assert len(opening) > 0.5 * voice.config.sample_rate * 2  # at least half a second of 16-bit audio

@@ -74,13 +74,25 @@ def acknowledgement(intent: Intent, analysis: AnswerAnalysis, key: str) -> str:
 # -- greeting and lead-ins ---------------------------------------------------------------------------------
 
 
+GREETING_OPENING = "Hello, and thank you for joining."
+GREETING_HOW_IT_GOES = (
+    "I'll ask about your experience; if you'd like a question repeated or explained, just say so, and you'll "
+    "have time for your own questions at the end."
+)
+GREETING_QUESTION = "Are you ready to begin?"
+
+
 def greeting(role_title: str, duration_minutes: int, name: str = INTERVIEWER_NAME) -> str:
     return (
-        f"Hello, and thank you for joining. I'm {name}, and I'll be interviewing you today for the "
-        f"{role_title} role. We have about {duration_minutes} minutes. I'll ask about your experience; if "
-        "you'd like a question repeated or explained, just say so, and you'll have time for your own "
-        "questions at the end. Are you ready to begin?"
+        f"{GREETING_OPENING} I'm {name}, and I'll be interviewing you today for the {role_title} role. "
+        f"We have about {duration_minutes} minutes. {GREETING_HOW_IT_GOES} {GREETING_QUESTION}"
     )
+
+
+def stock_sentences() -> tuple[str, ...]:
+    """Sentences spoken word for word in every interview, worth synthesising once per worker: the greeting's
+    opening is what a burst of candidates waits on, all at the same second."""
+    return (GREETING_OPENING, GREETING_HOW_IT_GOES, GREETING_QUESTION)
 
 
 def warmup_line(text: str) -> str:

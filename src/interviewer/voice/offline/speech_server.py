@@ -25,7 +25,8 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from interviewer.config import Settings, get_settings
+from interviewer.interview import wording
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,44 @@ def _recv_message(sock: socket.socket) -> tuple[dict[str, Any], bytes]:
 # -- server ---------------------------------------------------------------------------------------------
 
 
+class SentenceCache:
+    """The audio of sentences said word for word in many interviews (the greeting's opening, the short
+    acknowledgements): synthesised once, then served at once. Bounded, least recently used first out;
+    long sentences are not kept, they are rarely repeated."""
+
+    MAX_ENTRIES = 256
+    MAX_CHARS = 240
+
+    def __init__(self) -> None:
+        self._audio: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(text: str, config: dict[str, Any]) -> tuple[str, str]:
+        return text.strip(), json.dumps(config, sort_keys=True)
+
+    def get(self, key: tuple[str, str]) -> bytes | None:
+        with self._lock:
+            audio = self._audio.get(key)
+            if audio is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._audio.move_to_end(key)
+            return audio
+
+    def put(self, key: tuple[str, str], audio: bytes) -> None:
+        if len(key[0]) > self.MAX_CHARS or not audio:
+            return
+        with self._lock:
+            self._audio[key] = audio
+            self._audio.move_to_end(key)
+            while len(self._audio) > self.MAX_ENTRIES:
+                self._audio.popitem(last=False)
+
+
 class _Models:
     def __init__(self, settings: Settings) -> None:
         from faster_whisper import WhisperModel
@@ -95,24 +135,40 @@ class _Models:
         )
         voice = locate_tts_voice(settings)
         self.piper = PiperVoice.load(voice.model, config_path=voice.config)
+        self.sentences = SentenceCache()
         log.info("speech server: models loaded in %.2fs", time.perf_counter() - started)
+
+    def warm(self, sentences: Iterable[str]) -> None:
+        for text in sentences:
+            self._synthesize(text, {})
+
+    def _synthesize(self, text: str, config: dict[str, Any]) -> bytes:
+        key = SentenceCache.key(text, config)
+        cached = self.sentences.get(key)
+        if cached is not None:
+            return cached
+        from piper import SynthesisConfig
+
+        chunks = self.piper.synthesize(text, syn_config=SynthesisConfig(**config))
+        pcm = b"".join(c.audio_int16_bytes for c in chunks)
+        self.sentences.put(key, pcm)
+        return pcm
 
     def handle(self, header: dict[str, Any], body: bytes) -> tuple[dict[str, Any], bytes]:
         op = header.get("op")
         if op == "ping":
-            return {"ok": True, "sample_rate": self.piper.config.sample_rate, "pid": os.getpid()}, b""
+            reply = {"ok": True, "sample_rate": self.piper.config.sample_rate, "pid": os.getpid()}
+            return reply | {
+                "sentence_hits": self.sentences.hits,
+                "sentence_misses": self.sentences.misses,
+            }, b""
         if op == "transcribe":
             audio = np.frombuffer(body, dtype=np.float32)
             segments, _info = self.whisper.transcribe(audio, **header["options"])
             found = [{"text": s.text, "avg_logprob": s.avg_logprob} for s in segments]
             return {"ok": True, "segments": found}, b""
         if op == "synthesize":
-            from piper import SynthesisConfig
-
-            config = SynthesisConfig(**header.get("config", {}))
-            pcm = b"".join(
-                c.audio_int16_bytes for c in self.piper.synthesize(header["text"], syn_config=config)
-            )
+            pcm = self._synthesize(header["text"], header.get("config", {}))
             return {"ok": True, "sample_rate": self.piper.config.sample_rate}, pcm
         return {"ok": False, "error": f"unknown op {op!r}"}, b""
 
@@ -142,6 +198,8 @@ def serve(socket_name: str, settings: Settings) -> None:
     """Bind first (clients wait for `ping`), load the models, then answer until SIGTERM."""
     server = _Server("\0" + socket_name, _Handler, bind_and_activate=True)
     server.models = _Models(settings)
+    # After the socket answers: a worker starting up is not kept waiting on sentences it may not need yet.
+    threading.Thread(target=server.models.warm, args=(wording.stock_sentences(),), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     try:
         server.serve_forever(poll_interval=0.2)
