@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     # Agent worker.
     voice_engine: VoiceEngine = Field(default=VoiceEngine.offline, alias="VOICE_ENGINE")
     agent_health_port: int = Field(default=8081, ge=0, le=65535, alias="AGENT_HEALTH_PORT")
-    max_interviews_per_worker: int = Field(default=4, ge=1, le=64, alias="MAX_INTERVIEWS_PER_WORKER")
+    max_interviews_per_worker: int = Field(default=2, ge=1, le=64, alias="MAX_INTERVIEWS_PER_WORKER")
     drain_timeout_seconds: int = Field(default=30, ge=1, le=3600, alias="DRAIN_TIMEOUT_SECONDS")
     # The worker reports itself full when recent replies are slower than this (p95) or the CPU is this busy.
     reply_budget_seconds: float = Field(default=1.5, gt=0, le=30, alias="REPLY_BUDGET_SECONDS")

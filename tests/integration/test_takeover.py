@@ -17,6 +17,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -145,6 +146,36 @@ async def into_the_core_questions(stack: Fleet, candidate: Candidate) -> None:
     assert "system design" in agent_lines(stack.store, candidate.interview.interview_id)[-1].lower()
 
 
+def lease_expiry(store: Store, interview_id: str) -> datetime:
+    lease = fleet.lease_of(store, interview_id)
+    assert lease is not None
+    expires = lease.expires_at
+    return expires if expires.tzinfo else expires.replace(tzinfo=UTC)  # SQLite keeps no zone
+
+
+async def frozen_job_keeps_its_lease(stack: Fleet, interview: Interview, health: str) -> None:
+    """A job process frozen past its lease (as a starved CPU can) is not replaced: its worker, seeing the
+    process alive, renews the lease for it. Without that, the lease lapses and recovery sends a second
+    agent into a room whose first one is still there."""
+    jobs = httpx.get(f"{health}/healthz", timeout=5).json()["jobs"]
+    pid = next(int(job["pid"]) for job in jobs if job["room"] == interview.room)
+    holder = fleet.lease_of(stack.store, interview.interview_id)
+    assert holder is not None
+    os.kill(pid, signal.SIGSTOP)
+    frozen = datetime.now(UTC)
+    try:
+        renewed_for_it = frozen + timedelta(seconds=fleet.LEASE_SECONDS + 2 * fleet.LEASE_RENEW_SECONDS)
+        await wait_until(
+            lambda: lease_expiry(stack.store, interview.interview_id) > renewed_for_it,
+            4 * fleet.LEASE_SECONDS,
+            "the worker to renew the frozen job's lease",
+        )
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    lease = fleet.lease_of(stack.store, interview.interview_id)
+    assert lease is not None and (lease.job_id, lease.takeovers) == (holder.job_id, holder.takeovers)
+
+
 async def test_a_second_worker_takes_over_an_interview_whose_worker_was_killed(fleet_stack: Fleet) -> None:
     stack = fleet_stack
     stack.add_worker()
@@ -156,7 +187,9 @@ async def test_a_second_worker_takes_over_an_interview_whose_worker_was_killed(f
         before = [(t.seq, t.speaker, t.text) for t in stack.store.turns(interview.interview_id)]
         first_agent = agent_identities(candidate.room)
         asked = agent_lines(stack.store, interview.interview_id)[-1]
-        victim, _health = stack.running(interview.room)
+        victim, health = stack.running(interview.room)
+        await frozen_job_keeps_its_lease(stack, interview, health)
+        assert agent_identities(candidate.room) == first_agent, "a second agent joined a frozen job's room"
 
         killed = time.monotonic()
         kill_worker(victim)

@@ -47,11 +47,8 @@ GOODBYE_PLAYOUT_TIMEOUT = 20.0
 # worker exit. Measured under 2.5 s with 4 interviews on 2 cores; the rest of the drain timeout is the line's.
 DRAIN_CLOSE_RESERVE = 3.0
 CLOSE_SIGNAL = signal.SIGUSR1  # the worker's drain asks the job to close the interview now
-# A job renews its interview's lease every LEASE_RENEW_SECONDS; another job may take the interview over once
-# it has not been renewed for LEASE_SECONDS. Several missed renewals must pass first, so that a job merely
-# slowed by a busy CPU is never replaced while it still speaks.
-LEASE_RENEW_SECONDS = 1.0
-LEASE_SECONDS = 4.0
+LEASE_RENEW_SECONDS = fleet.LEASE_RENEW_SECONDS
+LEASE_SECONDS = fleet.LEASE_SECONDS
 
 
 async def run_interview(ctx: JobContext) -> None:

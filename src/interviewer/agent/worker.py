@@ -149,6 +149,7 @@ async def serve(settings: Settings) -> int:
     run = asyncio.create_task(server.run(devmode=False, unregistered=False))
     recovery = asyncio.create_task(_recover_dispatches(settings, lambda: _state(server, draining)))
     beats = asyncio.create_task(_heartbeat(settings, server, load, lambda: _state(server, draining)))
+    vouching = asyncio.create_task(_vouch_for_jobs(settings, server))
     stopper = asyncio.create_task(stop.wait())
     speech_lost = asyncio.create_task(_speech_server_exit(speech))
     await asyncio.wait({run, stopper, speech_lost}, return_when=asyncio.FIRST_COMPLETED)
@@ -172,9 +173,12 @@ async def serve(settings: Settings) -> int:
         stopper.cancel()
         recovery.cancel()
         beats.cancel()
+        vouching.cancel()
         speech_lost.cancel()
         with contextlib.suppress(BaseException):
             await beats
+        with contextlib.suppress(BaseException):
+            await vouching
         load.stop()
         if speech is not None:
             speech.stop()
@@ -211,6 +215,24 @@ def _watch_crashed_jobs(server: AgentServer, settings: Settings) -> None:
         task.add_done_callback(_background.discard)
 
     compat.on_job_process_closed(server, on_closed)
+
+
+async def _vouch_for_jobs(settings: Settings, server: AgentServer) -> None:
+    """Renew the lease of every interview whose job process is alive on this worker. A job starved of CPU
+    renews late; without this, its lease would lapse and a second agent would take over a room whose first
+    agent is still talking. A dead process is not vouched for (and `_watch_crashed_jobs` expires its lease
+    at once); a dead worker vouches for nobody."""
+    store = Store(settings.resolved_database_url)
+    try:
+        while True:
+            alive = [job.job_id for job in compat.job_processes(server) if job.exitcode is None]
+            try:
+                await asyncio.to_thread(fleet.renew_leases, store, alive, fleet.LEASE_SECONDS)
+            except Exception:
+                log.exception("could not renew the leases of this worker's jobs; will retry")
+            await asyncio.sleep(fleet.LEASE_RENEW_SECONDS)
+    finally:
+        store.close()
 
 
 def _expire_lease_of_room(store: Store, room: str) -> None:

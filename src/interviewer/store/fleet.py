@@ -16,6 +16,13 @@ from sqlalchemy import delete, func, select, update
 from interviewer.store.models import Interview, InterviewLease, InterviewStatus, WorkerBeat, utcnow
 from interviewer.store.repository import Store
 
+# A lease is renewed every LEASE_RENEW_SECONDS, both by the job that runs the interview and by its worker for
+# every job process still alive; another job may take the interview over once nobody has renewed it for
+# LEASE_SECONDS. The worker's renewal is what keeps a job merely starved of CPU (alive, but its own renewals
+# late) from being replaced while it still speaks: only a dead job process, or a dead worker, lets it lapse.
+LEASE_RENEW_SECONDS = 1.0
+LEASE_SECONDS = 4.0
+
 
 @dataclass(frozen=True)
 class Capacity:
@@ -39,6 +46,20 @@ def renew_lease(store: Store, interview_id: str, job_id: str, ttl: float) -> boo
             .values(expires_at=utcnow() + timedelta(seconds=ttl))
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def renew_leases(store: Store, job_ids: Sequence[str], ttl: float) -> int:
+    """Extend the leases held by these jobs (a worker vouching for its live job processes); returns how
+    many. A lease another job has taken over is left alone: it is no longer held by any of these ids."""
+    if not job_ids:
+        return 0
+    with store.session() as s:
+        result = s.execute(
+            update(InterviewLease)
+            .where(InterviewLease.job_id.in_(list(job_ids)))
+            .values(expires_at=utcnow() + timedelta(seconds=ttl))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def expire_lease(store: Store, interview_id: str) -> None:
@@ -126,6 +147,8 @@ def capacity(store: Store, *, fresh_for: float, pending_for: float, now: datetim
 
 
 __all__ = [
+    "LEASE_RENEW_SECONDS",
+    "LEASE_SECONDS",
     "Capacity",
     "beat",
     "capacity",
@@ -134,5 +157,6 @@ __all__ = [
     "lease_of",
     "orphaned_interviews",
     "renew_lease",
+    "renew_leases",
     "take_over",
 ]
