@@ -12,18 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from interviewer.agent.interviewer import InterviewerAgent
-from interviewer.agent.runtime import InterviewRuntime
-from interviewer.agent.wiring import greet, wire_session
-from interviewer.config import load_settings
-from interviewer.interview.plans import load_role
-from interviewer.store import Store
-from interviewer.voice.gemini import build_gemini_session
-from tests.fakes.gemini_live import CallTool, FakeGeminiLive, GoAway, Responses, Say
+from interviewer.agent.wiring import greet
+from tests.fakes.gemini_live import CallTool, FakeGeminiLive, GoAway, Say
+from tests.integration.gemini_interview import last_question, start_interview
 
 pytestmark = pytest.mark.integration
 
@@ -35,18 +30,10 @@ ANSWERS = [
 ]
 
 
-def _last_question(responses: Responses) -> dict[str, Any]:
-    for response in reversed(responses):
-        output = response.get("response", {}).get("output")
-        if output and "question_id" in (payload := json.loads(output)):
-            return dict(payload)
-    raise AssertionError(f"next_question never returned a question: {responses}")
-
-
-ASK = Say(lambda r: str(_last_question(r)["text"]))
+ASK = Say(lambda r: str(last_question(r)["text"]))
 RECORD = CallTool(
     "record_answer",
-    lambda r: {"question_id": _last_question(r)["question_id"], "summary": "Payments backend.", "score": 3},
+    lambda r: {"question_id": last_question(r)["question_id"], "summary": "Payments backend.", "score": 3},
 )
 SCRIPT = [
     [Say(GREETING)],
@@ -58,29 +45,11 @@ SCRIPT = [
 async def test_a_go_away_mid_interview_resumes_with_the_handle_and_loses_no_turn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "fake-gemini.crt"))
-    fake = await FakeGeminiLive(SCRIPT).start(tmp_path)
-    settings = load_settings(
-        INTERVIEWER_MODE="test",
-        VOICE_ENGINE="gemini",
-        GOOGLE_API_KEY="fake-google-api-key-0123456789abcdef",
-        GEMINI_BASE_URL=fake.base_url,
+    fake = FakeGeminiLive(SCRIPT)
+    interview = await start_interview(
+        fake, tmp_path, monkeypatch, interview_id="iv-resume", duration_minutes=20
     )
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    plan = load_role("backend-engineer")
-    store.open_interview(
-        candidate_uid="uid-resume",
-        name=None,
-        email=None,
-        interview_id="iv-resume",
-        role=plan.id,
-        plan=plan.model_dump(mode="json"),
-        duration_minutes=20,
-        room="room-resume",
-    )
-    runtime = InterviewRuntime.create(store, interview_id="iv-resume", plan=plan, duration_minutes=20)
-    session = build_gemini_session(settings, plan, 20)
-    wire_session(session, runtime)
+    store, runtime, session = interview.store, interview.runtime, interview.session
     try:
         await session.start(InterviewerAgent(runtime))
         await asyncio.wait_for(greet(session, runtime), STEP_TIMEOUT)
@@ -137,29 +106,11 @@ FOUR_RECONNECTS = [
 async def test_an_interview_survives_four_reconnects_with_every_answer_recorded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "fake-gemini.crt"))
-    fake = await FakeGeminiLive(FOUR_RECONNECTS).start(tmp_path)
-    settings = load_settings(
-        INTERVIEWER_MODE="test",
-        VOICE_ENGINE="gemini",
-        GOOGLE_API_KEY="fake-google-api-key-0123456789abcdef",
-        GEMINI_BASE_URL=fake.base_url,
+    fake = FakeGeminiLive(FOUR_RECONNECTS)
+    interview = await start_interview(
+        fake, tmp_path, monkeypatch, interview_id="iv-resume4", duration_minutes=45
     )
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    plan = load_role("backend-engineer")
-    store.open_interview(
-        candidate_uid="uid-resume4",
-        name=None,
-        email=None,
-        interview_id="iv-resume4",
-        role=plan.id,
-        plan=plan.model_dump(mode="json"),
-        duration_minutes=45,
-        room="room-resume4",
-    )
-    runtime = InterviewRuntime.create(store, interview_id="iv-resume4", plan=plan, duration_minutes=45)
-    session = build_gemini_session(settings, plan, 45)
-    wire_session(session, runtime)
+    store, runtime, session = interview.store, interview.runtime, interview.session
     try:
         await session.start(InterviewerAgent(runtime))
         await asyncio.wait_for(greet(session, runtime), STEP_TIMEOUT)
