@@ -178,8 +178,7 @@ async def frozen_job_keeps_its_lease(stack: Fleet, interview: Interview, health:
 
 async def test_a_second_worker_takes_over_an_interview_whose_worker_was_killed(fleet_stack: Fleet) -> None:
     stack = fleet_stack
-    stack.add_worker()
-    stack.add_worker()
+    await asyncio.gather(asyncio.to_thread(stack.add_worker), asyncio.to_thread(stack.add_worker))
     interview = new_interview(stack)
     candidate = Candidate(interview)
     try:
