@@ -1,7 +1,7 @@
 """Who served each session, read back from the servers after the run: the node that hosted its room, the
 jobs livekit assigned for it and the worker that ran it (the nodes' livekit-server logs), and from the
-store the tool calls that took effect before the Greeting Guard opened, guard refusals and how the
-interview ended."""
+store the tool calls that took effect before the Greeting Guard opened, guard refusals, how the
+interview ended and how often its lease was taken over."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def _aware(moment: datetime) -> datetime:
 
 def from_store(records: list[dict[str, Any]], database_url: str) -> None:
     """Tool calls that took effect before the greeting had played (the guard opens after it), refusals."""
-    from interviewer.store import Store
+    from interviewer.store import Store, fleet
 
     store = Store(database_url)
     try:
@@ -95,5 +95,8 @@ def from_store(records: list[dict[str, Any]], database_url: str) -> None:
             if interview is not None:
                 record["status"] = interview.status.value
                 record["end_reason"] = interview.end_reason
+            lease = fleet.lease_of(store, interview_id)  # takeovers > 0: another job took it over
+            record["lease_takeovers"] = lease.takeovers if lease is not None else None
+            record["lease_job_id"] = lease.job_id if lease is not None else None
     finally:
         store.close()

@@ -20,10 +20,14 @@ With `--impair-*` the candidates run in a child process inside netimpair's names
 signalling and media cross the lossy, delayed bridge; sign-in and the api request (control plane) stay on
 loopback.
 
+With `--fault` (`--cluster` only) one part of the stack is broken `--fault-at` seconds into the run (a worker
+killed, a livekit node or Postgres restarted) and each session is classed by what it lived through
+(faults.py).
+
 This module is the entry (arguments, the run's order of work, the files written); the parts: session.py
 (one session), driver.py (the candidates' process), target.py (the stack), schedule.py (arrivals,
 concurrency, progress), attribution.py (node, worker, store), resources.py (CPU, memory, orphans),
-summary.py and plots.py.
+faults.py, summary.py and plots.py.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Any
 
 from interviewer.bench.attribution import attribute, from_store
 from interviewer.bench.driver import DRIVER_MODULE, DriverProcess
+from interviewer.bench.faults import FAULTS, Fault, print_fault, settle, summarise_fault
 from interviewer.bench.plots import plot
 from interviewer.bench.resources import ResourceSampler, orphans
 from interviewer.bench.schedule import Progress, schedule_sessions
@@ -79,6 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impair-jitter-ms", type=float, default=0.0)
     parser.add_argument("--impair-subnet", default="10.77.0", help="a.b.c: root side .1, candidates .2")
     parser.add_argument("--worker-env", nargs="*", default=[], metavar="K=V", help="extra env for workers")
+    parser.add_argument("--fault", choices=FAULTS, help="break one part of the --cluster stack mid-run")
+    parser.add_argument("--fault-at", type=float, default=30.0, help="seconds into the run")
+    parser.add_argument("--fault-down", type=float, default=5.0, help="restart faults: seconds down")
 
 
 def _validate(args: argparse.Namespace) -> str | None:
@@ -86,6 +94,10 @@ def _validate(args: argparse.Namespace) -> str | None:
         return "--sessions and --concurrency must be at least 1"
     if args.api and not args.emulator:
         return "--api needs --emulator host:port"
+    if args.fault and not args.cluster:
+        return "--fault needs --cluster (a second worker, a second node, Postgres: the parts it breaks)"
+    if args.fault_at < 0 or args.fault_down < 0:
+        return "--fault-at and --fault-down must not be negative"
     if is_impaired(args) and args.api:
         return (
             "--impair-* needs a stack it brings up itself (--up or --cluster): livekit must listen on "
@@ -132,14 +144,26 @@ async def _main(args: argparse.Namespace) -> int:
             driver = DriverProcess(finish["exec_argv"]([sys.executable, "-m", DRIVER_MODULE]))
             await driver.start()
         running = ResourceSampler(target.worker_pids, lambda: progress.running)
+        fault: Fault | None = None
+        if args.fault and target.stack is not None:
+            fault = Fault(target.stack, args.fault, args.fault_at, args.fault_down)
         try:
             with running:
                 run_one = driver.run if driver else run_session
-                records = await schedule_sessions(args, target, sink, run_one, progress)
+                if fault is not None:
+                    fault.start()  # the clock of --fault-at starts with the first arrival
+                try:
+                    records = await schedule_sessions(args, target, sink, run_one, progress)
+                finally:
+                    if fault is not None:
+                        await fault.finish()  # a restarted part is back before the store is read
         finally:
             if driver is not None:
                 await driver.close()
         attribute(records, target)
+        if fault is not None and target.database_url:
+            # Interviews whose candidate just left are still closing: wait for them so `live` means stuck.
+            extra["settle_s"] = await asyncio.to_thread(settle, records, target.database_url)
         if target.database_url:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(from_store, records, target.database_url)
@@ -147,6 +171,8 @@ async def _main(args: argparse.Namespace) -> int:
         extra["samples"] = running.samples
         extra["wall_s"] = time.time() - started
         extra["impairment"] = finish.get("impairment")
+        if fault is not None:
+            extra["fault"] = summarise_fault(records, fault.record, args.answers)
     # The stack (and the namespace) are stopped now: what is left is an orphan.
     extra["orphans_after_run"] = orphans(stack_groups)
     extra["stack_survivors"] = finish.get("survivors", [])
@@ -159,6 +185,7 @@ async def _main(args: argparse.Namespace) -> int:
     summary_path.write_text(json.dumps(summary, indent=2))
     plot(records, samples, plot_path, f"interviewer bench {args.label}: {len(records)} sessions")
     print_summary(summary, jsonl, summary_path, plot_path)
+    print_fault(summary.get("fault"))
     return 0 if not summary["orphans_after_run"] and not summary["stack_survivors"] else 1
 
 

@@ -23,7 +23,14 @@ import yaml
 from interviewer.auth.emulator import build_auth_emulator
 from interviewer.auth.emulator import wait_ready as wait_emulator
 from interviewer.config import load_settings
-from interviewer.datastores import build_postgres, build_redis, remove_dir, wait_postgres, wait_redis
+from interviewer.datastores import (
+    PostgresConfig,
+    build_postgres,
+    build_redis,
+    remove_dir,
+    wait_postgres,
+    wait_redis,
+)
 from interviewer.livekit_server import LiveKitServerConfig, build_livekit_process
 from interviewer.livekit_server import wait_ready as wait_livekit
 from interviewer.procs import ManagedProcess, free_port, group_alive
@@ -49,6 +56,11 @@ class BenchStack:
     worker_pids: list[int] = field(default_factory=list)
     pgids: list[int] = field(default_factory=list)  # every child's process group (for the orphan check)
     survivors: list[str] = field(default_factory=list)  # filled after stop: groups still alive
+    # For `--fault`: the supervisor's own handles (a part restarted through them is still stopped, and
+    # checked, at the end), each worker's health URL (its jobs) and the Postgres server's port.
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)  # name -> process
+    worker_health: dict[str, str] = field(default_factory=dict)  # worker name -> http://127.0.0.1:port
+    postgres: PostgresConfig | None = None
 
 
 def _listen_on(config: LiveKitServerConfig, address: str, interface: str) -> None:
@@ -81,6 +93,7 @@ def bench_stack(
     stack: BenchStack | None = None
     try:
         redis_address = None
+        postgres_config: PostgresConfig | None = None
         database_url = f"sqlite:///{(workdir / 'interviewer.db').resolve()}"
         extra: dict[str, str] = {}
         if cluster:
@@ -156,6 +169,9 @@ def bench_stack(
             nodes=nodes,
             worker_pids=[worker.pid for worker, _health in workers],
             pgids=[child.pgid for child in supervisor.children],
+            processes={child.name: child for child in supervisor.children},
+            worker_health={worker.name: f"http://127.0.0.1:{health}" for worker, health in workers},
+            postgres=postgres_config,
         )
         yield stack
     finally:

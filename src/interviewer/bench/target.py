@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from interviewer.bench.stack import BenchStack
 
 
 @dataclass
@@ -26,6 +29,7 @@ class Target:
     node_workers: dict[str, str] = field(default_factory=dict)  # node name -> the worker registered on it
     worker_pids: list[int] = field(default_factory=list)
     livekit_host: str | None = None  # rewrite the api's livekit URL host to this (impaired runs)
+    stack: BenchStack | None = None  # a stack brought up here: its processes, for `--fault`
 
 
 def is_impaired(args: argparse.Namespace) -> bool:
@@ -85,6 +89,7 @@ def bench_target(args: argparse.Namespace) -> Iterator[tuple[Target, list[int], 
             node_workers={node.name: node.worker_name for node in stack.nodes},
             worker_pids=stack.worker_pids,
             livekit_host=listen[0] if listen else None,
+            stack=stack,
         )
         print(f"bench stack up in {workdir} (logs there)", file=sys.stderr, flush=True)
         try:
