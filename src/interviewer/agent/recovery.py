@@ -40,6 +40,11 @@ SWEEPER_JOB_ID = "finisher"
 # (one job wins the lease, the others leave).
 TAKEOVER_REDISPATCH_SECONDS = 10.0
 _takeover_dispatched: dict[str, float] = {}
+# Likewise for a missed dispatch. A dispatch made while every worker is full gets no job and looks dropped
+# a few seconds later; re-dispatching it every pass piled dozens of dispatches onto one room, which all got
+# jobs once a slot freed (each starting, finding the interview claimed, and leaving) and kept the fleet full.
+MISSED_REDISPATCH_SECONDS = 10.0
+_missed_dispatched: dict[str, float] = {}
 
 
 def interviews_awaiting_agent(store: Store, max_age: timedelta) -> Sequence[Interview]:
@@ -64,6 +69,8 @@ async def recover_missed_dispatches(settings: Settings, store: Store) -> list[st
         for interview in waiting:
             if interview.room not in open_rooms:
                 continue  # the candidate has not joined: their join will carry the dispatch
+            if time.monotonic() - _missed_dispatched.get(interview.room, -1e9) < MISSED_REDISPATCH_SECONDS:
+                continue
             if await _has_live_job(client, interview.room, settings.agent_name):
                 continue
             participants = (
@@ -74,6 +81,7 @@ async def recover_missed_dispatches(settings: Settings, store: Store) -> list[st
             if not any(p.identity == interview.candidate_uid for p in participants):
                 continue
             await _dispatch(client, settings, interview)
+            _missed_dispatched[interview.room] = time.monotonic()
             log.warning("re-dispatched an agent to %s (the token's dispatch found no worker)", interview.room)
             dispatched.append(interview.room)
     return dispatched

@@ -147,7 +147,13 @@ async def serve(settings: Settings) -> int:
 
     server.on("worker_started", lambda: _watch_crashed_jobs(server, settings))
     run = asyncio.create_task(server.run(devmode=False, unregistered=False))
-    recovery = asyncio.create_task(_recover_dispatches(settings, lambda: _state(server, draining)))
+    recovery = asyncio.create_task(
+        _recover_dispatches(
+            settings,
+            lambda: _state(server, draining),
+            lambda: load.reading(len(server.active_jobs)).load < 1.0,
+        )
+    )
     beats = asyncio.create_task(_heartbeat(settings, server, load, lambda: _state(server, draining)))
     vouching = asyncio.create_task(_vouch_for_jobs(settings, server))
     stopper = asyncio.create_task(stop.wait())
@@ -241,14 +247,18 @@ def _expire_lease_of_room(store: Store, room: str) -> None:
         fleet.expire_lease(store, interview.id)
 
 
-async def _recover_dispatches(settings: Settings, state: Callable[[], WorkerState]) -> None:
-    """While ready, re-dispatch agents to rooms whose token dispatch found no worker (see recovery.py)."""
+async def _recover_dispatches(
+    settings: Settings, state: Callable[[], WorkerState], has_room: Callable[[], bool]
+) -> None:
+    """While ready, re-dispatch agents to rooms whose token dispatch found no worker (see recovery.py).
+    Only a worker with a free slot does: a dispatch nobody can take is the one that goes missing."""
     store = Store(settings.resolved_database_url)
     try:
         while True:
             if state() is WorkerState.ready:
                 try:
-                    await recover_missed_dispatches(settings, store)
+                    if has_room():
+                        await recover_missed_dispatches(settings, store)
                     await recover_orphaned_interviews(settings, store)
                 except Exception:
                     log.exception("dispatch recovery failed; will retry")
