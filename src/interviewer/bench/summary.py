@@ -21,6 +21,9 @@ def summarise(records: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str,
         "errors": sum(1 for r in records if r.get("error")),
         "busy_answers": sum(r.get("busy", 0) for r in records),
         "audio_startup": rate(sum(1 for r in records if r.get("audio_ok")), n),
+        # A candidate told "busy" until the run ended never joined a room: that is the fleet's capacity
+        # speaking, counted in `busy_answers`, not an audio start-up that failed.
+        "audio_startup_admitted": rate(sum(1 for r in with_room if r.get("audio_ok")), len(with_room)),
         "dispatch_s": describe([r["dispatch_s"] for r in records if r.get("dispatch_s") is not None]),
         "greeting_s": describe([r["greeting_s"] for r in records if r.get("greeting_s") is not None]),
         "reply_s": describe([s for r in records for s in r.get("replies_s", [])]),
@@ -69,6 +72,13 @@ def print_summary(summary: dict[str, Any], *paths: Path) -> None:
     if audio["rate"] is not None:
         print(
             f"audio startup ok {audio['k']}/{audio['n']} = {audio['rate']:.1%} (95% CI {low:.1%}..{high:.1%})"
+        )
+    admitted = summary["audio_startup_admitted"]
+    if admitted["rate"] is not None:
+        low, high = admitted["ci95"]
+        print(
+            f"  of the sessions admitted to a room: {admitted['k']}/{admitted['n']} = {admitted['rate']:.1%} "
+            f"(95% CI {low:.1%}..{high:.1%})"
         )
     for key in ("dispatch_s", "greeting_s", "reply_s"):
         block = summary[key]
