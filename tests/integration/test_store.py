@@ -159,3 +159,13 @@ def test_capacity_counts_fresh_accepting_workers_and_pending_interviews(store: S
     assert not later.known and later.pending == 0  # stale beats and stale pending interviews do not count
     fleet.forget_worker(store, "w1")
     assert fleet.capacity(store, fresh_for=10, pending_for=30).workers == 1
+
+
+def test_capacity_keeps_a_slot_for_each_interview_whose_job_died(store: Store) -> None:
+    fleet.beat(store, "w1", capacity=2, active=0, load=0.0, accepting=True)
+    _open(store, "uid-1", "iv-1")
+    assert store.claim_interview("iv-1", "job-a", lease_seconds=30)
+    assert fleet.capacity(store, fresh_for=10, pending_for=30).free == 2  # its job is alive: on some worker
+    fleet.expire_lease(store, "iv-1")  # its worker died: the candidate waits in the room for a take-over
+    after = fleet.capacity(store, fresh_for=10, pending_for=30)
+    assert (after.free, after.orphaned) == (1, 1)

@@ -31,6 +31,7 @@ class Capacity:
     workers: int  # fresh heartbeats, accepting or not
     free: int  # interviews that can still start at once
     pending: int  # interviews handed out but not yet claimed by an agent
+    orphaned: int = 0  # live interviews whose job died, waiting for a worker to take them over
 
     @property
     def known(self) -> bool:
@@ -128,6 +129,8 @@ def forget_worker(store: Store, worker_id: str) -> None:
 
 
 def capacity(store: Store, *, fresh_for: float, pending_for: float, now: datetime | None = None) -> Capacity:
+    """What the fleet can take. A live interview whose lease lapsed (its worker died) needs a slot before
+    any new candidate does: its candidate is already in the room, and a survivor must take it over."""
     now = now or utcnow()
     with store.session() as s:
         beats = s.scalars(
@@ -142,8 +145,17 @@ def capacity(store: Store, *, fresh_for: float, pending_for: float, now: datetim
             )
             or 0
         )
+        orphaned = (
+            s.scalar(
+                select(func.count())
+                .select_from(Interview)
+                .join(InterviewLease, InterviewLease.interview_id == Interview.id)
+                .where(Interview.status == InterviewStatus.live, InterviewLease.expires_at < now)
+            )
+            or 0
+        )
     room = sum(max(0, b.capacity - b.active) for b in beats if b.accepting)
-    return Capacity(workers=len(beats), free=room - pending, pending=pending)
+    return Capacity(workers=len(beats), free=room - pending - orphaned, pending=pending, orphaned=orphaned)
 
 
 __all__ = [
