@@ -213,7 +213,14 @@ def test_nothing_is_left_after_ctrl_c_or_a_kill(signum: int) -> None:
 
         _wait_until(bridging, 20, "the namespace and its bridge")
         os.killpg(owner.pid, signum)
-        owner.wait(timeout=20)
+        try:
+            owner.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(owner.pid, signal.SIGKILL)
+            _out, err = owner.communicate(timeout=5)
+            raise AssertionError(
+                f"the owner outlived signal {signum} by 20 s; its stderr:\n{err.decode()}"
+            ) from None
         if signum == signal.SIGKILL:
             _wait_until(
                 lambda: not Path(f"/proc/{bridge[0]}").exists(), 10, "the bridge to die with its parent"

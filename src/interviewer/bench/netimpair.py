@@ -396,13 +396,17 @@ def _impairment_args(parser: argparse.ArgumentParser) -> None:
 
 
 def interrupt_on_sigterm() -> None:
-    """SIGTERM and SIGHUP unwind like Ctrl-C, so every `finally` (namespaces, links, the stack) runs."""
+    """SIGTERM and SIGHUP unwind like Ctrl-C, and Ctrl-C itself always does, so every `finally` (namespaces,
+    links, the stack) runs."""
 
     def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGHUP, interrupt)
+    # A process started in the background by a non-interactive shell inherits SIGINT ignored, and Python
+    # then installs no Ctrl-C handler at all: such a run could not be interrupted, nor clean up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
