@@ -47,8 +47,6 @@ GOODBYE_PLAYOUT_TIMEOUT = 20.0
 # worker exit. Measured under 2.5 s with 4 interviews on 2 cores; the rest of the drain timeout is the line's.
 DRAIN_CLOSE_RESERVE = 3.0
 CLOSE_SIGNAL = signal.SIGUSR1  # the worker's drain asks the job to close the interview now
-LEASE_RENEW_SECONDS = fleet.LEASE_RENEW_SECONDS
-LEASE_SECONDS = fleet.LEASE_SECONDS
 
 
 async def run_interview(ctx: JobContext) -> None:
@@ -68,7 +66,7 @@ async def run_interview(ctx: JobContext) -> None:
     claimed = (
         await _take_over(store, interview.id, ctx.job.id)
         if resuming
-        else store.claim_interview(interview.id, ctx.job.id, lease_seconds=LEASE_SECONDS)
+        else store.claim_interview(interview.id, ctx.job.id, lease_seconds=fleet.LEASE_SECONDS)
     )
     if not claimed:
         log.info("interview is %s, not claimable; leaving", interview.status.value, extra=log_extra)
@@ -253,21 +251,23 @@ async def _take_over(store: Store, interview_id: str, job_id: str) -> bool:
     """Take a live interview over once its lease has run out. A job may be sent before that (livekit
     re-assigns a dead worker's job at once, and recovery may race it), so wait out the current lease: if
     its holder is alive it keeps renewing and this job leaves; if not, this job takes over."""
-    deadline = time.monotonic() + LEASE_SECONDS + LEASE_RENEW_SECONDS
+    deadline = time.monotonic() + fleet.LEASE_SECONDS + fleet.LEASE_RENEW_SECONDS
     while True:
-        if await asyncio.to_thread(fleet.take_over, store, interview_id, job_id, LEASE_SECONDS):
+        if await asyncio.to_thread(fleet.take_over, store, interview_id, job_id, fleet.LEASE_SECONDS):
             return True
         if time.monotonic() > deadline:
             return False
-        await asyncio.sleep(LEASE_RENEW_SECONDS / 2)
+        await asyncio.sleep(fleet.LEASE_RENEW_SECONDS / 2)
 
 
 async def _keep_lease(store: Store, interview_id: str, job_id: str, taken_over: asyncio.Event) -> None:
     """Renew this job's lease until the job ends; set `taken_over` if another job holds it now."""
     while True:
-        await asyncio.sleep(LEASE_RENEW_SECONDS)
+        await asyncio.sleep(fleet.LEASE_RENEW_SECONDS)
         try:
-            held = await asyncio.to_thread(fleet.renew_lease, store, interview_id, job_id, LEASE_SECONDS)
+            held = await asyncio.to_thread(
+                fleet.renew_lease, store, interview_id, job_id, fleet.LEASE_SECONDS
+            )
         except Exception:
             # The database blinked: keep going; if the lease runs out meanwhile, a take-over ends this job.
             log.exception("could not renew the lease of %s", interview_id)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from interviewer.store.models import Interview, InterviewLease, InterviewStatus, WorkerBeat, utcnow
 from interviewer.store.repository import Store
@@ -98,15 +99,20 @@ def lease_of(store: Store, interview_id: str) -> InterviewLease | None:
         return s.get(InterviewLease, interview_id)
 
 
+def _orphaned(columns: Any, expired_before: datetime) -> Select[Any]:
+    """Live interviews whose lease ran out before `expired_before`: their job died."""
+    return (
+        select(columns)
+        .select_from(Interview)
+        .join(InterviewLease, InterviewLease.interview_id == Interview.id)
+        .where(Interview.status == InterviewStatus.live, InterviewLease.expires_at < expired_before)
+    )
+
+
 def orphaned_interviews(store: Store, *, expired_for: float = 0.0) -> Sequence[Interview]:
     """Live interviews whose job stopped renewing at least `expired_for` seconds ago."""
-    cutoff = utcnow() - timedelta(seconds=expired_for)
     with store.session() as s:
-        return s.scalars(
-            select(Interview)
-            .join(InterviewLease, InterviewLease.interview_id == Interview.id)
-            .where(Interview.status == InterviewStatus.live, InterviewLease.expires_at < cutoff)
-        ).all()
+        return s.scalars(_orphaned(Interview, utcnow() - timedelta(seconds=expired_for))).all()
 
 
 # -- workers --------------------------------------------------------------------------------------------
@@ -145,15 +151,7 @@ def capacity(store: Store, *, fresh_for: float, pending_for: float, now: datetim
             )
             or 0
         )
-        orphaned = (
-            s.scalar(
-                select(func.count())
-                .select_from(Interview)
-                .join(InterviewLease, InterviewLease.interview_id == Interview.id)
-                .where(Interview.status == InterviewStatus.live, InterviewLease.expires_at < now)
-            )
-            or 0
-        )
+        orphaned = s.scalar(_orphaned(func.count(), now)) or 0
     room = sum(max(0, b.capacity - b.active) for b in beats if b.accepting)
     return Capacity(workers=len(beats), free=room - pending - orphaned, pending=pending, orphaned=orphaned)
 
