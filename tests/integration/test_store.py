@@ -4,11 +4,13 @@ api and the agent workers share them (`store_url` runs each test on both)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import Connection
 
 from interviewer.store import ActiveInterviewExists, InterviewStatus, Store, fleet
 from interviewer.store.models import utcnow
@@ -169,3 +171,50 @@ def test_capacity_keeps_a_slot_for_each_interview_whose_job_died(store: Store) -
     fleet.expire_lease(store, "iv-1")  # its worker died: the candidate waits in the room for a take-over
     after = fleet.capacity(store, fresh_for=10, pending_for=30)
     assert (after.free, after.orphaned) == (1, 1)
+
+
+class _Full(Exception):
+    pass
+
+
+def test_admission_takes_each_free_slot_once_across_api_instances(store: Store, store_url: str) -> None:
+    """Two api instances (two stores, as two processes would have) admit a burst against three free
+    slots: the check and the insert are one step under the database's admission lock, so exactly three
+    candidates get in. Without the lock each instance reads three free slots and both admit."""
+    other = Store(store_url)
+    fleet.beat(store, "w1", capacity=3, active=0, load=0.0, accepting=True)
+    instances = [store, other]
+    turn = iter(range(1000))
+    lock = threading.Lock()
+
+    def admit(conn: Connection) -> None:
+        if fleet.read_capacity(conn, fresh_for=10, pending_for=30).free <= 0:
+            raise _Full
+        time.sleep(0.02)  # not synchronisation: widens the gap between the check and the insert
+
+    def attempt() -> bool:
+        with lock:
+            n = next(turn)
+        try:
+            instances[n % 2].open_interview(
+                candidate_uid=f"uid-{n}",
+                name=None,
+                email=None,
+                interview_id=f"iv-{n}",
+                role="backend-engineer",
+                plan={"questions": []},
+                duration_minutes=10,
+                room=f"room-{n}",
+                admit=admit,
+            )
+        except _Full:
+            return False
+        return True
+
+    try:
+        admitted, errors = _at_once(attempt, 10)
+    finally:
+        other.close()
+    assert not errors, errors
+    assert sorted(admitted) == [False] * 7 + [True] * 3
+    assert fleet.capacity(store, fresh_for=10, pending_for=30).free == 0

@@ -39,6 +39,15 @@ def test_the_pool_and_the_reserved_slots_are_created_by_run() -> None:
     assert compat.reserved_slots(_server()) == 0
 
 
+def test_the_worker_can_send_its_load_and_status_at_once() -> None:
+    for name in ("_refresh_worker_load", "_update_worker_status"):
+        method = getattr(AgentServer, name, None)
+        assert method is not None, f"AgentServer.{name} is gone"
+        assert inspect.iscoroutinefunction(method), f"AgentServer.{name} is no longer a coroutine"
+        assert list(inspect.signature(method).parameters) == ["self"], f"AgentServer.{name} takes arguments"
+    asyncio.run(compat.announce_load(_server()))  # before run(): a no-op, not an error
+
+
 def test_the_pool_lists_processes_and_emits_process_closed() -> None:
     assert isinstance(inspect.getattr_static(proc_pool.ProcPool, "processes"), property)
     assert "process_closed" in inspect.getsource(proc_pool), "ProcPool no longer emits process_closed"

@@ -21,13 +21,20 @@ def test_the_count_of_interviews_is_the_load_while_replies_are_fast() -> None:
     assert reading.reply_p95 == pytest.approx(0.8)
 
 
-def test_slow_replies_make_the_worker_full_before_it_is_counted_full() -> None:
+def test_slow_replies_close_the_worker_to_new_candidates_before_it_is_counted_full() -> None:
     load = WorkerLoad(4, reply_budget=1.5, cpu_full=0.9)
     for seconds in (1.0, 1.2, 2.4, 2.6, 3.0):
         load.reply_heard(seconds)
     reading = load.reading(active=2)
-    assert reading.load == 1.0
+    assert reading.load == 1.0 and not reading.accepting
     assert reading.limited_by == "replies"
+    # A candidate the api already admitted is in the room: LiveKit still offers this worker the job.
+    assert reading.slots_used == pytest.approx(0.5)
+
+
+def test_livekit_is_told_full_only_when_every_slot_is_taken() -> None:
+    load = WorkerLoad(2, reply_budget=1.5, cpu_full=0.9)
+    assert [load.reading(active=n).slots_used for n in (0, 1, 2)] == [0.0, 0.5, 1.0]
 
 
 def test_an_idle_worker_always_takes_its_first_interview() -> None:

@@ -1,10 +1,11 @@
 """Every private field of livekit-agents (and its plugins, and aiohttp) this project reads, in one place.
 
 livekit-agents has no public API for whether the worker is registered, for its job processes, for the slots
-it has promised but not launched yet, for a job process that died, or for the Gemini plugin's resumption
-handle. We read those fields here and nowhere else, read-only but for that handle (cleared when the server
-refuses it), and `tests/unit/test_compat.py` fails when an upgrade renames or retypes any of them: after an
-upgrade, that test is the first thing to run and this module the only one to mend.
+it has promised but not launched yet, for telling LiveKit its load at once, for a job process that died,
+or for the Gemini plugin's resumption handle. We use those fields and methods here and nowhere else,
+read-only but for that handle (cleared when the server refuses it) and the load update (sent early), and
+`tests/unit/test_compat.py` fails when an upgrade renames or retypes any of them: after an upgrade, that
+test is the first thing to run and this module the only one to mend.
 """
 
 from __future__ import annotations
@@ -102,6 +103,16 @@ def idle_processes(server: AgentServer) -> int:
 def reserved_slots(server: AgentServer) -> int:
     """Jobs the worker has said "available" to whose process has not started yet."""
     return int(getattr(server, "_reserved_slots", 0))
+
+
+async def announce_load(server: AgentServer) -> None:
+    """Send LiveKit this worker's load and status now, not at its next periodic update: a slot freed by a
+    job that ended is then offered at once (the api, which learns of it from the store, may already have
+    admitted a candidate for it)."""
+    if getattr(server, "_closed", True) or server.id == "unregistered":
+        return
+    await server._refresh_worker_load()
+    await server._update_worker_status()
 
 
 def on_job_process_closed(server: AgentServer, callback: Callable[[JobProcess], None]) -> bool:

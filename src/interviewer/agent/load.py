@@ -1,15 +1,16 @@
-"""The load a worker reports to LiveKit: real headroom, not only a count of interviews.
+"""The load a worker reports: real headroom, not only a count of interviews.
 
-LiveKit offers a new interview to a worker only while its load is below the threshold, and balances
-interviews across workers by load. Counting interviews alone lets a saturated worker keep accepting
-while everyone's replies slow down, so the load is the highest of three pressures:
-- interviews: running / capacity;
-- CPU: the CPU this worker's own processes use (of the machine's or cgroup's cores), smoothed, once it
-  passes `cpu_full` (whatever else runs on the machine, it is our interviews' demand that counts);
-- replies: the recent reply latency (p95 over a window) against the budget a candidate tolerates.
-An idle worker always takes its first interview (a CPU spike while it loads models is not a reason to
-refuse one). Job processes report each reply's latency to their worker over a Unix datagram socket in
-the abstract namespace (no file to clean up), named in the environment before the forkserver starts.
+Two gates, each where a "no" can be said well:
+- The api admits a new candidate only while some worker is under every pressure (the heartbeat's
+  `accepting`): refusing there is a clear "busy, retry in N s". The pressures, of which `load` is the
+  highest, are interviews (running / capacity); CPU (this worker's own processes, of the machine's or
+  cgroup's cores, smoothed) once it passes `cpu_full`; and replies (the p95 over a window against the
+  budget a candidate tolerates). An idle worker is never under pressure.
+- LiveKit is told only the share of slots in use (`slots_used`). A candidate the api admitted is already in
+  the room: a worker with a free slot takes the job even when its CPU runs hot, because refusing there
+  leaves the candidate in a silent room until dispatch recovery sends the job again.
+Job processes report each reply's latency to their worker over a Unix datagram socket in the abstract
+namespace (no file to clean up), named in the environment before the forkserver starts.
 """
 
 from __future__ import annotations
@@ -45,8 +46,17 @@ class LoadReading:
     capacity: int
     cpu: float  # 0..1, smoothed
     reply_p95: float | None  # seconds, over the window; None with too few replies
-    load: float  # what LiveKit is told, 0..1 (1 = full)
+    load: float  # the highest pressure, 0..1: at 1 the api admits no new candidate here
     limited_by: str  # "interviews" | "cpu" | "replies"
+
+    @property
+    def slots_used(self) -> float:
+        """What LiveKit is told, 0..1: at 1 it offers this worker no job."""
+        return min(1.0, self.active / self.capacity)
+
+    @property
+    def accepting(self) -> bool:
+        return self.load < 1.0
 
 
 def _p95(values: list[float]) -> float:

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -37,6 +38,7 @@ log = logging.getLogger("interviewer.worker")
 
 RECOVERY_INTERVAL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 2.0
+HEARTBEAT_CHECK_SECONDS = 0.2  # how soon a change of slots reaches the store
 FORCED_ROOM_DELETE_TIMEOUT = 3.0
 JOB_NICENESS = 5
 EXIT_FORCED = 1  # not a clean drain: the interviews cut off by the second signal were not scored
@@ -80,7 +82,7 @@ def build_server(settings: Settings, load: WorkerLoad) -> AgentServer:
         shutdown_process_timeout=15.0,
         host="127.0.0.1",
         port=0,  # livekit's own health server: ours (HealthServer) is the one probes use
-        load_fnc=lambda agent_server: load.reading(len(agent_server.active_jobs)).load,
+        load_fnc=lambda agent_server: load.reading(len(agent_server.active_jobs)).slots_used,
         load_threshold=1.0,
         preload_modules=FORKSERVER_PRELOAD,
     )
@@ -151,7 +153,7 @@ async def serve(settings: Settings) -> int:
         _recover_dispatches(
             settings,
             lambda: _state(server, draining),
-            lambda: load.reading(len(server.active_jobs)).load < 1.0,
+            lambda: load.reading(len(server.active_jobs)).slots_used < 1.0,
         )
     )
     beats = asyncio.create_task(_heartbeat(settings, server, load, lambda: _state(server, draining)))
@@ -278,28 +280,38 @@ async def _speech_server_exit(speech: SpeechServerProcess | None) -> None:
 async def _heartbeat(
     settings: Settings, server: AgentServer, load: WorkerLoad, state: Callable[[], WorkerState]
 ) -> None:
-    """Tell the store, every few seconds, what this worker can take: the api says "busy" to a candidate
-    when no fresh worker has room, instead of sending them into a silent room."""
+    """Tell the store what this worker can take: the api says "busy" to a candidate when no fresh worker
+    has room, instead of sending them into a silent room. A beat is written every HEARTBEAT_SECONDS, and
+    at once when the count of interviews or the readiness to take more changes: the api's view of a slot
+    is then as old as one database write, not one heartbeat."""
     store = Store(settings.resolved_database_url)
     worker_id = ""
+    last: tuple[int, bool] | None = None
+    written_at = -HEARTBEAT_SECONDS
     try:
         while True:
             if state() in (WorkerState.ready, WorkerState.draining) and server.id != "unregistered":
                 worker_id = server.id
                 reading = load.reading(len(server.active_jobs))
-                try:
-                    await asyncio.to_thread(
-                        fleet.beat,
-                        store,
-                        worker_id,
-                        capacity=reading.capacity,
-                        active=reading.active,
-                        load=reading.load,
-                        accepting=state() is WorkerState.ready and reading.load < 1.0,
-                    )
-                except Exception:
-                    log.exception("heartbeat failed; will retry")
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+                now = (reading.active, state() is WorkerState.ready and reading.accepting)
+                if now != last or time.monotonic() - written_at >= HEARTBEAT_SECONDS:
+                    try:
+                        if last is not None and now[0] < last[0]:
+                            # LiveKit first: the api may admit a candidate the moment the beat lands.
+                            await compat.announce_load(server)
+                        await asyncio.to_thread(
+                            fleet.beat,
+                            store,
+                            worker_id,
+                            capacity=reading.capacity,
+                            active=reading.active,
+                            load=reading.load,
+                            accepting=now[1],
+                        )
+                        last, written_at = now, time.monotonic()
+                    except Exception:
+                        log.exception("heartbeat failed; will retry")
+            await asyncio.sleep(HEARTBEAT_CHECK_SECONDS)
     finally:
         if worker_id:
             with contextlib.suppress(Exception):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from interviewer import rooms
@@ -145,18 +146,19 @@ def _credentials(
     )
 
 
-# A worker beats every few seconds; one that missed several is gone. An interview handed out and not yet
-# claimed holds a slot this long (the candidate is joining).
+# A worker beats every few seconds (and at once when its count of interviews changes); one that missed
+# several is gone. An interview handed out and not yet claimed holds a slot this long (the candidate is
+# joining).
 WORKER_FRESH_SECONDS = 8.0
 PENDING_CLAIM_SECONDS = 30.0
-_admission = threading.Lock()  # check-then-open, so a burst on one instance cannot overbook the fleet
 
 
-def _admit(svc: Services) -> None:
+def _refuse_when_full(svc: Services, conn: Connection) -> None:
     """Refuse with 503 + Retry-After when every registered worker is full: a clear "busy" beats a silent
     room. With no worker registered at all the interview is admitted: a worker may be starting (a cold start
-    or a deploy), and its dispatch recovery picks the candidate up."""
-    fleet_now = fleet.capacity(svc.store, fresh_for=WORKER_FRESH_SECONDS, pending_for=PENDING_CLAIM_SECONDS)
+    or a deploy), and its dispatch recovery picks the candidate up. Runs under the store's admission lock,
+    in the transaction that opens the interview: a burst across api instances cannot overbook the fleet."""
+    fleet_now = fleet.read_capacity(conn, fresh_for=WORKER_FRESH_SECONDS, pending_for=PENDING_CLAIM_SECONDS)
     if fleet_now.known and fleet_now.free <= 0:
         retry = svc.settings.busy_retry_after_seconds
         raise ProblemError(
@@ -171,9 +173,7 @@ def _admit(svc: Services) -> None:
 
 def _create(identity: Identity, svc: Services, body: CreateInterviewRequest) -> InterviewCredentials:
     plan = apply_choice(_plan(body), body.competencies)
-    with _admission:
-        _admit(svc)
-        interview = _open(identity, svc, body, plan)
+    interview = _open(identity, svc, body, plan)
     credentials = _credentials(svc, interview, identity, dispatch=True)
     log.info("interview %s created for uid %s (role %s)", interview.id, identity.uid, plan.id)
     return credentials
@@ -190,6 +190,7 @@ def _open(identity: Identity, svc: Services, body: CreateInterviewRequest, plan:
             plan=plan.model_dump(mode="json"),
             duration_minutes=body.duration_minutes or svc.settings.default_duration_minutes,
             room=rooms.new_room_name(),
+            admit=partial(_refuse_when_full, svc),
         )
     except ActiveInterviewExists as active:
         raise ProblemError(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Connection, Select, delete, func, select, update
 
 from interviewer.store.models import Interview, InterviewLease, InterviewStatus, WorkerBeat, utcnow
 from interviewer.store.repository import Store
@@ -135,23 +135,36 @@ def forget_worker(store: Store, worker_id: str) -> None:
 
 
 def capacity(store: Store, *, fresh_for: float, pending_for: float, now: datetime | None = None) -> Capacity:
-    """What the fleet can take. A live interview whose lease lapsed (its worker died) needs a slot before
-    any new candidate does: its candidate is already in the room, and a survivor must take it over."""
+    with store.engine.connect() as conn:
+        return read_capacity(conn, fresh_for=fresh_for, pending_for=pending_for, now=now)
+
+
+def read_capacity(
+    conn: Connection, *, fresh_for: float, pending_for: float, now: datetime | None = None
+) -> Capacity:
+    """What the fleet can take, read in the caller's transaction (the api reads it under the admission
+    lock, then opens the interview in the same transaction).
+
+    A slot is taken by an interview a fresh worker reports running, by one handed out and not yet claimed
+    (`pending`: its worker counts it once its job starts, and writes a beat then), and by a live interview
+    whose lease lapsed (its worker died): that candidate is already in the room, and a survivor must take
+    it over before any new candidate starts."""
     now = now or utcnow()
-    with store.session() as s:
-        beats = s.scalars(
-            select(WorkerBeat).where(WorkerBeat.renewed_at >= now - timedelta(seconds=fresh_for))
-        ).all()
-        pending = (
-            s.scalar(
-                select(func.count()).where(
-                    Interview.status == InterviewStatus.created,
-                    Interview.created_at >= now - timedelta(seconds=pending_for),
-                )
-            )
-            or 0
+    beats = conn.execute(
+        select(WorkerBeat.capacity, WorkerBeat.active, WorkerBeat.accepting).where(
+            WorkerBeat.renewed_at >= now - timedelta(seconds=fresh_for)
         )
-        orphaned = s.scalar(_orphaned(func.count(), now)) or 0
+    ).all()
+    pending = (
+        conn.scalar(
+            select(func.count()).where(
+                Interview.status == InterviewStatus.created,
+                Interview.created_at >= now - timedelta(seconds=pending_for),
+            )
+        )
+        or 0
+    )
+    orphaned = conn.scalar(_orphaned(func.count(), now)) or 0
     room = sum(max(0, b.capacity - b.active) for b in beats if b.accepting)
     return Capacity(workers=len(beats), free=room - pending - orphaned, pending=pending, orphaned=orphaned)
 
@@ -166,6 +179,7 @@ __all__ = [
     "forget_worker",
     "lease_of",
     "orphaned_interviews",
+    "read_capacity",
     "renew_lease",
     "renew_leases",
     "take_over",

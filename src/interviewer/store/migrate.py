@@ -2,11 +2,9 @@
 the store, and `python -m interviewer.store [upgrade|current]` does it by hand.
 
 The api, the agent worker and tools open the same database at start-up, so several processes can find it
-behind head at once. The check-and-upgrade runs under one lock per database, inside the transaction that
-also holds the DDL, so openers take turns and each later one finds the schema at head:
-- SQLite: a `BEGIN IMMEDIATE` transaction (the write lock; the others wait in busy_timeout). SQLite's DDL is
-  transactional, so Alembic runs in that transaction instead of opening its own.
-- Postgres: `pg_advisory_xact_lock`, released by the commit; its DDL is transactional too.
+behind head at once. The check-and-upgrade runs under the database-wide lock of `locks.py`, inside the
+transaction that also holds the DDL (transactional on SQLite and on Postgres, so Alembic runs in that
+transaction instead of opening its own): openers take turns, and each later one finds the schema at head.
 """
 
 from __future__ import annotations
@@ -19,11 +17,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
+
+from interviewer.store import locks
 
 SCRIPTS = Path(__file__).with_name("migrations")
-# Any fixed 64-bit key: it names the "schema upgrade" lock among this database's advisory locks.
-_PG_UPGRADE_LOCK = 0x1E7E_C0DE_0012
 # Alembic's `context` and `op` are module-level proxies: one upgrade at a time per process, whatever the
 # database (two threads upgrading two databases would otherwise share them).
 _IN_PROCESS = threading.Lock()
@@ -51,10 +49,7 @@ def upgrade_schema(engine: Engine) -> None:
         if current_revision(conn) == head_revision():
             return
     with _IN_PROCESS, engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_UPGRADE_LOCK})
+        locks.hold_until_commit(conn, locks.SCHEMA_UPGRADE)
         # Alembic sees the transaction already open and runs inside it; it reads the version under the lock.
         command.upgrade(alembic_config(conn), "head")
         conn.commit()

@@ -5,18 +5,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from interviewer.store import locks
 from interviewer.store.migrate import upgrade_schema
 from interviewer.store.models import (
     Candidate,
@@ -125,10 +126,14 @@ class Store:
         plan: dict[str, Any],
         duration_minutes: int,
         room: str,
+        admit: Callable[[Connection], None] | None = None,
     ) -> Interview:
         """Record the candidate and insert a `created` interview in one transaction, with Core statements
         (the api's hot path: one commit, no ORM unit of work). Raises `ActiveInterviewExists` if the
-        candidate already has an active interview: the database's partial unique index decides."""
+        candidate already has an active interview: the database's partial unique index decides.
+
+        `admit` runs first, in the same transaction, under the database-wide admission lock, and raises to
+        refuse: checking the fleet's free slots and taking one is a single step for every api instance."""
         now = utcnow()
         values: dict[str, Any] = {
             "id": interview_id,
@@ -142,6 +147,9 @@ class Store:
         }
         try:
             with self._hot_write_lock, self.engine.begin() as conn:
+                if admit is not None:
+                    locks.hold_until_commit(conn, locks.ADMISSION)
+                    admit(conn)
                 conn.execute(
                     self._upsert_candidate,
                     {"uid": candidate_uid, "name": name, "email": email, "created_at": now},
