@@ -149,6 +149,17 @@ def test_a_lease_is_renewed_only_by_its_job_and_taken_over_once_expired(store: S
     assert not fleet.renew_lease(store, "iv-1", "job-a", ttl=30)  # the old job learns it lost
 
 
+def test_a_released_lease_is_taken_over_at_once_and_renewed_by_nobody(store: Store) -> None:
+    _open(store, "uid-1", "iv-1")
+    assert store.claim_interview("iv-1", "job-a", lease_seconds=30)
+    assert fleet.release_lease(store, "iv-1", "job-a")
+    assert not fleet.release_lease(store, "iv-1", "job-a")  # no longer this job's
+    assert not fleet.renew_lease(store, "iv-1", "job-a", ttl=30)  # the leaving job's last renewal
+    assert fleet.renew_leases(store, ["job-a"], ttl=30) == 0  # nor its worker vouching for the process
+    assert [i.id for i in fleet.orphaned_interviews(store)] == ["iv-1"]
+    assert fleet.take_over(store, "iv-1", "job-b", ttl=30)
+
+
 def test_capacity_counts_fresh_accepting_workers_and_pending_interviews(store: Store) -> None:
     assert not fleet.capacity(store, fresh_for=10, pending_for=30).known
     fleet.beat(store, "w1", capacity=4, active=1, load=0.2, accepting=True)

@@ -58,7 +58,8 @@ def test_outcome_reads_the_store_and_the_candidates_script() -> None:
     assert outcome({**done, "replies_s": []}, answers=1) == "cut short"  # a reply never came
     assert outcome({**done, "greeted": False}, answers=1) == "cut short"
     assert outcome({**done, "error": "ConnectionError: x"}, answers=1) == "cut short"
-    assert outcome({**done, "status": "abandoned"}, answers=1) == "cut short"
+    assert outcome({**done, "status": "abandoned"}, answers=1) == "finished"  # End pressed after the script
+    assert outcome({**done, "status": "abandoned", "replies_s": []}, answers=1) == "cut short"
     assert outcome({**done, "status": "live"}, answers=1) == "live"
     assert outcome({**done, "status": "created"}, answers=1) == "never started"
     assert outcome({**done, "status": None}, answers=1) == "unknown"

@@ -7,7 +7,8 @@
    metadata, never to whoever joined first, and wait for that participant's microphone track.
 4. Greet (uninterruptible). The Greeting Guard opens once the greeting has played and the agent listens.
 5. Run until the interview ends (end_interview, time limit, candidate gone, worker drain); then the report
-   is stored, the room deleted, and the job exits.
+   is stored, the room deleted, and the job exits. A lost connection to the room does not end it: the job
+   leaves it to a take-over (disconnects.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from interviewer.agent.resume import resume_runtime, where_we_were
 from interviewer.agent.runtime import InterviewRuntime
 from interviewer.agent.wiring import greet, wire_session
 from interviewer.config import Settings, get_settings
+from interviewer.disconnects import connection_lost
 from interviewer.interview.plans import RolePlan
 from interviewer.interview.voice_step import VoiceStep
 from interviewer.interview.wording import DRAIN_LINE, RESUME_LINE, RESUME_QUESTION_LEAD, STOP_LINE
@@ -96,13 +98,38 @@ async def run_interview(ctx: JobContext) -> None:
     async def finish(reason: str, *, draining: bool = False) -> None:
         await closer.close(reason, draining=draining)
 
-    ctx.add_shutdown_callback(lambda reason: finish(f"worker shutdown: {reason}"))
+    disconnects: list[rtc.DisconnectReason.ValueType] = []
+
+    async def leave_if_connection_lost() -> bool:
+        """The node went away, not the interview: the candidate's client rejoins, and a fresh job takes the
+        interview over from the store. Ending it here would cut it short for good."""
+        if not disconnects or not connection_lost(disconnects[0]):
+            return False
+        current = store.get_interview(interview.id)
+        if current is None or current.status is not InterviewStatus.live:
+            return False
+        log.warning("lost the connection to the room; leaving the interview to a take-over", extra=log_extra)
+        fleet.release_lease(store, interview.id, ctx.job.id)
+        await closer.leave_quietly("lost the connection to the room")
+        return True
+
+    async def on_shutdown(reason: str) -> None:
+        # LiveKit shuts the job down itself when the room disconnects, wherever the interview is.
+        if not await leave_if_connection_lost():
+            await finish(f"worker shutdown: {reason}")
+
+    ctx.add_shutdown_callback(on_shutdown)
     taken_over = asyncio.Event()  # another job holds the lease now: stop without a word
     lease = asyncio.create_task(_keep_lease(store, interview.id, ctx.job.id, taken_over))
     ctx.add_shutdown_callback(lambda _reason: _cancel(lease))
     drain_requested = asyncio.Event()
     room_closed = asyncio.Event()  # deleted (the candidate ended it in the app) or the server went away
-    ctx.room.on("disconnected", lambda *_: room_closed.set())
+
+    def on_disconnected(reason: rtc.DisconnectReason.ValueType) -> None:
+        disconnects.append(reason)
+        room_closed.set()
+
+    ctx.room.on("disconnected", on_disconnected)
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # only in a job process
         asyncio.get_running_loop().add_signal_handler(CLOSE_SIGNAL, drain_requested.set)
 
@@ -150,7 +177,7 @@ async def run_interview(ctx: JobContext) -> None:
     if lost in done:
         # Another job runs this interview now; a report or a goodbye from here would be a second voice.
         log.warning("another job took this interview over; leaving", extra=log_extra)
-        await closer.leave_quietly()
+        await closer.leave_quietly("taken over by another job")
         return
     if ended in done:
         reason = runtime.director.end_reason or "complete"
@@ -160,6 +187,8 @@ async def run_interview(ctx: JobContext) -> None:
         await finish("the interview service is shutting down", draining=True)
         return
     elif closed in done:
+        if await leave_if_connection_lost():
+            return
         current = store.get_interview(interview.id)
         abandoned = current is not None and current.status is InterviewStatus.abandoned
         reason = "the candidate ended the interview" if abandoned else "the room was closed"
@@ -199,14 +228,14 @@ class _Closer:
             )
             self.ctx.shutdown(reason)
 
-    async def leave_quietly(self) -> None:
+    async def leave_quietly(self, reason: str) -> None:
         """Stop without a goodbye, a report or deleting the room: the interview goes on elsewhere."""
         async with self._lock:
             if self._closed:
                 return
             self._closed = True
             await self._close_session()
-            self.ctx.shutdown("taken over by another job")
+            self.ctx.shutdown(reason)
 
     async def _close_session(self) -> None:
         with contextlib.suppress(Exception):

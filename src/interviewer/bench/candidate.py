@@ -28,7 +28,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from pydantic import ValidationError
 
 from interviewer.agent.turn_timings import TURN_TIMINGS_TOPIC, TurnTimings
 from interviewer.bench.speech_sim import SPEECH_RMS, JoinedSpeech, espeak_pcm, join_speech, wav_bytes
+from interviewer.disconnects import connection_lost
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,29 @@ def start_interview(
     )
 
 
+def rejoin_interview(api_url: str, interview: Interview) -> Interview:
+    """A fresh token for the same room, as the web app's rejoin asks for one (no second agent dispatch)."""
+    response = httpx.post(
+        f"{api_url}/v1/interviews/{interview.interview_id}/token",
+        headers={"Authorization": f"Bearer {interview.id_token}"},
+        timeout=10,
+    )
+    if response.status_code != 200:
+        raise CandidateError(f"POST /v1/interviews/{{id}}/token: {response.status_code} {response.text}")
+    return replace(interview, token=response.json()["participant_token"])
+
+
+def end_interview(api_url: str, interview: Interview) -> None:
+    """The web app's End button: the interview is over for the candidate, and its room is deleted."""
+    response = httpx.post(
+        f"{api_url}/v1/interviews/{interview.interview_id}/end",
+        headers={"Authorization": f"Bearer {interview.id_token}"},
+        timeout=10,
+    )
+    if response.status_code != 200:
+        raise CandidateError(f"POST /v1/interviews/{{id}}/end: {response.status_code} {response.text}")
+
+
 class Microphone:
     """Always sends 10 ms frames: queued speech when there is some, silence otherwise."""
 
@@ -282,7 +306,9 @@ class Candidate:
         self._states: list[str] = []
         self._state_now: str | None = None
         self._agent_gone = asyncio.Event()
+        self._agent_back = asyncio.Event()  # an agent joined after the last one left
         self._record_tasks: list[asyncio.Task[None]] = []
+        self.lost_connection = False  # disconnected, and not on purpose (disconnects.py): rejoin
 
     # -- room -----------------------------------------------------------------------------------
 
@@ -294,7 +320,7 @@ class Candidate:
         self.room.on("data_received", self._on_data)
         # When the agent deletes the room at the end, the candidate is disconnected rather than told that
         # the agent left: both mean the interview is over.
-        self.room.on("disconnected", lambda *_: self._agent_gone.set())
+        self.room.on("disconnected", self._on_disconnected)
         self.timings.joined = time.time()
         await self.room.connect(self.interview.livekit_url, self.interview.token)
         for participant in self.room.remote_participants.values():
@@ -312,12 +338,24 @@ class Candidate:
         return participant is not None and participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
 
     def _on_participant(self, participant: rtc.RemoteParticipant) -> None:
-        if self._is_agent(participant) and self.timings.agent_joined is None:
+        if not self._is_agent(participant):
+            return
+        self._agent_back.set()
+        if self.timings.agent_joined is None:
             self.timings.agent_joined = time.time()
             self._note_state(participant.attributes.get(AGENT_STATE))
+        elif self._agent_gone.is_set() and self.room.isconnected():
+            # Another agent took the interview over: the one that left is replaced, not the interview over.
+            self._agent_gone.clear()
+            self._note_state(participant.attributes.get(AGENT_STATE))
+
+    def _on_disconnected(self, reason: rtc.DisconnectReason.ValueType) -> None:
+        self.lost_connection = connection_lost(reason)
+        self._agent_gone.set()
 
     def _on_left(self, participant: rtc.RemoteParticipant) -> None:
         if self._is_agent(participant):
+            self._agent_back.clear()
             self._agent_gone.set()
 
     def _on_attributes(self, changed: dict[str, str], participant: rtc.Participant) -> None:
@@ -416,6 +454,12 @@ class Candidate:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._agent_gone.wait(), timeout)
         return self._agent_gone.is_set()
+
+    async def wait_agent_back(self, timeout: float) -> bool:
+        """After the agent left a room that is still open: until another agent joins (a take-over)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._agent_back.wait(), timeout)
+        return self._agent_back.is_set()
 
     def agent_audio(self) -> npt.NDArray[np.int16]:
         if not self._agent_frames:

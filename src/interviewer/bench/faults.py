@@ -102,11 +102,12 @@ def completed(record: dict[str, Any], answers: int) -> bool:
 
 
 def outcome(record: dict[str, Any], answers: int) -> str:
-    """How the interview ended, by the store: `finished` (report stored and the candidate got through its
-    script), `cut short` (ended, but the candidate did not: no greeting, a reply missing, an error; or the
-    recovery sweep finished it from what was saved), `live`
-    (the store still says so), `never started` (no agent ever claimed it), `no interview` (the api gave none)
-    or `unknown` (the store was not read)."""
+    """How the interview ended, by the store:
+    - `finished`: the candidate got through its script, and the agent or the candidate's End closed it;
+    - `cut short`: ended, but the candidate did not get through (no greeting, a reply missing, an error), or
+      the recovery sweep finished it from what was saved;
+    - `live` (the store still says so), `never started` (no agent ever claimed it), `no interview` (the api
+      gave none), or `unknown` (the store was not read)."""
     if not record.get("interview_id"):
         return "no interview"
     status = record.get("status")
@@ -118,7 +119,9 @@ def outcome(record: dict[str, Any], answers: int) -> str:
         return "never started"
     if str(record.get("end_reason") or "").startswith("cut short"):
         return "cut short"  # finished by the recovery sweep from what was saved: nobody could resume it
-    return "finished" if status == "finished" and completed(record, answers) else "cut short"
+    # `abandoned` is the candidate pressing End (`--end api`) once through its script.
+    ended_well = status in ("finished", "abandoned")
+    return "finished" if ended_well and completed(record, answers) else "cut short"
 
 
 def took_over(record: dict[str, Any]) -> bool:

@@ -60,6 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", nargs="+", choices=SCENARIOS, default=["candidate_first"])
     parser.add_argument("--answers", type=int, default=1, choices=range(0, len(ANSWERS) + 1))
     parser.add_argument("--role", default="backend-engineer")
+    parser.add_argument(
+        "--end",
+        choices=("api", "leave"),
+        default="api",
+        help="after its script the candidate presses End (api) or just leaves (the agent waits for a rejoin)",
+    )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--api", nargs="+", metavar="URL", help="a running stack's api(s)")
     where.add_argument(

@@ -119,6 +119,8 @@ async def schedule_sessions(
                     "index": index,
                     "scenario": scenario,
                     "interview": asdict(interview),
+                    "api_url": api_url,
+                    "end": args.end,
                     "observer_token": observer_token(target, interview.room, index)
                     if scenario == "observer_first"
                     else None,

@@ -23,6 +23,7 @@ from interviewer.store.repository import Store
 # late) from being replaced while it still speaks: only a dead job process, or a dead worker, lets it lapse.
 LEASE_RENEW_SECONDS = 1.0
 LEASE_SECONDS = 4.0
+RELEASED = "released"  # the job id of a lease its job gave up: nobody renews it
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,19 @@ def expire_lease(store: Store, interview_id: str) -> None:
             .where(InterviewLease.interview_id == interview_id)
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
+
+
+def release_lease(store: Store, interview_id: str, job_id: str) -> bool:
+    """This job leaves a live interview for another to take over at once (it lost its connection to the
+    room). The lease then names no job, so neither this job's renewals nor its worker's vouching extend it.
+    False if the lease was no longer this job's."""
+    with store.session() as s:
+        result = s.execute(
+            update(InterviewLease)
+            .where(InterviewLease.interview_id == interview_id, InterviewLease.job_id == job_id)
+            .values(job_id=RELEASED, expires_at=utcnow() - timedelta(seconds=1))
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def take_over(store: Store, interview_id: str, job_id: str, ttl: float) -> bool:
@@ -172,6 +186,7 @@ def read_capacity(
 __all__ = [
     "LEASE_RENEW_SECONDS",
     "LEASE_SECONDS",
+    "RELEASED",
     "Capacity",
     "beat",
     "capacity",
@@ -180,6 +195,7 @@ __all__ = [
     "lease_of",
     "orphaned_interviews",
     "read_capacity",
+    "release_lease",
     "renew_lease",
     "renew_leases",
     "take_over",
