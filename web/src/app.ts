@@ -13,7 +13,7 @@ import {
 } from "./errors";
 // livekit-client is loaded on demand (its own chunk): the sign-in and setup screens do not need it.
 import type { InterviewRoom } from "./room";
-import { agentStatus, initialState, reduce, type Event, type Screen, type State } from "./state";
+import { agentStatus, initialState, interviewToRejoin, reduce, type Event, type Screen, type State } from "./state";
 import { buildStartRequest } from "./plan";
 import { CUSTOM_ROLE, type InterviewGrant, type StartInterviewRequest } from "./types";
 import { historyView } from "./ui/history";
@@ -59,6 +59,7 @@ export function startApp(root: HTMLElement): DebugHooks {
   let lastFailed: (() => void) | null = null;
   /** Bumped when the candidate leaves (another screen, sign-out): an answer to an earlier start is dropped. */
   let startSeq = 0;
+  const rejoinedByItself = new Set<string>(); // interviews rejoined once after a lost connection
   let reportPoll: { id: string; timer: number; tries: number; agentScoring: boolean } | null = null;
 
   const api: Api = createApi(async (force) => (auth ? auth.idToken(force) : null));
@@ -151,6 +152,11 @@ export function startApp(root: HTMLElement): DebugHooks {
       api.end(id).catch(() => undefined);
     }
     if ((prev.screen !== next.screen && next.screen !== "interview") || prev.user?.uid !== next.user?.uid) startSeq++;
+    const lost = interviewToRejoin(prev, next, rejoinedByItself);
+    if (lost) {
+      rejoinedByItself.add(lost);
+      void rejoin(lost);
+    }
     // The wait for a free interviewer ran out: ask again for the same interview.
     if (next.startRetry?.status === "due" && prev.startRetry?.status !== "due") void startInterview();
   }

@@ -5,6 +5,7 @@ import {
   BUSY_MAX_RETRIES,
   initialState,
   interviewEndsAt,
+  interviewToRejoin,
   questionBudgetMs,
   reduce,
   startRetryCountdown,
@@ -163,6 +164,16 @@ describe("connection", () => {
     expect(s.error?.code).toBe("connection_lost");
     expect(s.error?.actions).toEqual(["rejoin", "end_active"]);
     expect(s.error?.interviewId).toBe("iv1");
+  });
+
+  it("a lost connection is rejoined by itself once per interview", () => {
+    const before = run([...inRoom, { type: "agent_joined" }]);
+    const lost = reduce(before, { type: "room_disconnected", roomDeleted: false });
+    expect(interviewToRejoin(before, lost, new Set())).toBe("iv1");
+    expect(interviewToRejoin(before, lost, new Set(["iv1"]))).toBeNull(); // the second time: the button
+    expect(interviewToRejoin(lost, lost, new Set())).toBeNull(); // only on the transition
+    const ended = reduce(before, { type: "room_disconnected", roomDeleted: true });
+    expect(interviewToRejoin(before, ended, new Set())).toBeNull(); // the room was deleted: it is over
   });
 
   it("a disconnect after End (or room deleted, or phase ended) goes to the report", () => {

@@ -413,6 +413,18 @@ export interface StartRetryCountdown {
 }
 
 /** The countdown shown while waiting for a free interviewer, or null when not waiting. */
+/**
+ * The interview to rejoin by itself after `prev → next`, or null. When the connection is lost for longer
+ * than livekit-client's own reconnects last (a LiveKit node restarted), the interview is still live and an
+ * agent is taking it over: the app asks for a fresh token and joins again once, as the candidate would by
+ * pressing "Rejoin". A second loss of the same interview leaves the button to the candidate.
+ */
+export function interviewToRejoin(prev: State, next: State, rejoinedBefore: ReadonlySet<string>): string | null {
+  const lost = next.error?.code === "connection_lost" && prev.error?.code !== "connection_lost";
+  const id = next.error?.interviewId;
+  return lost && id && !rejoinedBefore.has(id) ? id : null;
+}
+
 export function startRetryCountdown(state: State): StartRetryCountdown | null {
   const r = state.startRetry;
   if (!r) return null;
