@@ -49,6 +49,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from interviewer.bench.signals import interrupt_on_sigterm
 from interviewer.procs import ManagedProcess, process_table
 
 PREFIX = "ivb"
@@ -393,20 +394,6 @@ def _impairment_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jitter-ms", type=float, default=0.0)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS)
-
-
-def interrupt_on_sigterm() -> None:
-    """SIGTERM and SIGHUP unwind like Ctrl-C, and Ctrl-C itself always does, so every `finally` (namespaces,
-    links, the stack) runs."""
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
-    # A process started in the background by a non-interactive shell inherits SIGINT ignored, and Python
-    # then installs no Ctrl-C handler at all: such a run could not be interrupted, nor clean up.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,6 +48,7 @@ from interviewer.bench.plots import plot
 from interviewer.bench.resources import ResourceSampler, orphans
 from interviewer.bench.schedule import Progress, schedule_sessions
 from interviewer.bench.session import ANSWERS, SCENARIOS, run_session
+from interviewer.bench.signals import interrupt_on_sigterm
 from interviewer.bench.summary import print_summary, summarise
 from interviewer.bench.target import bench_target, is_impaired
 
@@ -117,8 +118,6 @@ def main(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    from interviewer.bench.netimpair import interrupt_on_sigterm
-
     interrupt_on_sigterm()
     try:
         return asyncio.run(_main(args))
