@@ -155,10 +155,12 @@ def test_loss_and_delay_are_what_was_configured(net: ImpairedNet) -> None:
     rtts = result["rtts"]
     lost = 1 - len(rtts) / result["sent"]
     assert 0.025 <= lost <= 0.10, lost
-    # Each way 50..110 ms: the round trip lies in 100..220 ms plus scheduling slack, mean about 160 ms.
+    # Each way 50..110 ms: the round trip lies in 100..220 ms plus scheduling slack, mean about 160 ms. The
+    # slack is wide on the high side: the bridge and the echo are Python, and `make test` runs another test
+    # module on the other core; delay applied twice (a round trip of 200..440 ms) still fails.
     assert min(rtts) >= 99, min(rtts)
-    assert max(rtts) <= 260, max(rtts)
-    assert 145 <= statistics.mean(rtts) <= 180, statistics.mean(rtts)
+    assert max(rtts) <= 400, max(rtts)
+    assert 145 <= statistics.mean(rtts) <= 200, statistics.mean(rtts)
     # Jitter is there: uniform ±30 ms each way gives a round-trip sd of about 24 ms.
     assert statistics.pstdev(rtts) >= 15, statistics.pstdev(rtts)
 
