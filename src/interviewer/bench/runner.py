@@ -65,7 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--end",
         choices=("api", "leave"),
         default="api",
-        help="after its script the candidate presses End (api) or just leaves (the agent waits for a rejoin)",
+        help="after its script the candidate leaves and presses End (api: the agent scores the interview and "
+        "frees its slot at once) or only leaves (leave: the agent waits the rejoin grace first)",
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--api", nargs="+", metavar="URL", help="a running stack's api(s)")

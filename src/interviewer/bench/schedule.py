@@ -21,7 +21,12 @@ from typing import Any
 
 from livekit import api as lkapi
 
-from interviewer.bench.candidate import InterviewersBusy, sign_in_anonymously, start_interview
+from interviewer.bench.candidate import (
+    InterviewersBusy,
+    end_interview,
+    sign_in_anonymously,
+    start_interview,
+)
 from interviewer.bench.target import Target
 
 SessionRunner = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -120,7 +125,6 @@ async def schedule_sessions(
                     "scenario": scenario,
                     "interview": asdict(interview),
                     "api_url": api_url,
-                    "end": args.end,
                     "observer_token": observer_token(target, interview.room, index)
                     if scenario == "observer_first"
                     else None,
@@ -133,6 +137,12 @@ async def schedule_sessions(
                     record.update(await asyncio.wait_for(run_one(spec), spec["session_timeout"] + 5))
                 except TimeoutError:
                     record["error"] = "session timed out"
+                if args.end == "api":
+                    # Here, not in the session: the api is on this side of an impaired network.
+                    try:
+                        await asyncio.to_thread(end_interview, api_url, interview)
+                    except Exception as error:
+                        record["end_error"] = f"{type(error).__name__}: {error}"
             except Exception as error:  # any failure is this session's result, not the run's end
                 record["error"] = f"{type(error).__name__}: {error}"
             finally:
