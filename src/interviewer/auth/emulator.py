@@ -103,6 +103,10 @@ def build_auth_emulator(
     env = dict(os.environ)
     env.pop("FIREBASE_AUTH_EMULATOR_HOST", None)
     env.update({"NO_UPDATE_NOTIFIER": "1", "CI": "1", "FIREBASE_CLI_DISABLE_UPDATE_CHECK": "true"})
+    # The emulator hub writes a locator file named after the project into os.tmpdir() and reads any
+    # it finds there unguarded (one emulator starting while another writes it fails on half a file): every
+    # emulator of the project (one per test worker, `up` beside them) keeps its own in its workdir.
+    env["TMPDIR"] = str(workdir.resolve())
     process = ManagedProcess(
         name="firebase-auth-emulator",
         argv=["node", str(cli_path), "emulators:start", "--only", "auth", "--project", project_id],
