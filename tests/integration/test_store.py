@@ -178,10 +178,29 @@ def test_capacity_keeps_a_slot_for_each_interview_whose_job_died(store: Store) -
     fleet.beat(store, "w1", capacity=2, active=0, load=0.0, accepting=True)
     _open(store, "uid-1", "iv-1")
     assert store.claim_interview("iv-1", "job-a", lease_seconds=30)
-    assert fleet.capacity(store, fresh_for=10, pending_for=30).free == 2  # its job is alive: on some worker
-    fleet.expire_lease(store, "iv-1")  # its worker died: the candidate waits in the room for a take-over
+    fleet.beat(store, "w2", capacity=2, active=1, load=0.5, accepting=True)  # job-a's worker
+    fleet.beat(store, "w1", capacity=2, active=0, load=0.0, accepting=True)  # both beats newer than the claim
+    assert fleet.capacity(store, fresh_for=10, pending_for=30).free == 3
+    fleet.forget_worker(store, "w2")  # its worker died ...
+    fleet.expire_lease(store, "iv-1")  # ... and with it the job: the candidate waits for a take-over
     after = fleet.capacity(store, fresh_for=10, pending_for=30)
     assert (after.free, after.orphaned) == (1, 1)
+
+
+def test_a_claim_holds_its_slot_before_its_worker_counts_it(store: Store) -> None:
+    """A job claims its interview as it starts; until its worker's next beat, the claim itself holds the
+    slot (the cluster bench found a second candidate admitted into that gap, whose agent came 6 s late)."""
+    fleet.beat(store, "w1", capacity=2, active=1, load=0.5, accepting=True)
+    _open(store, "uid-1", "iv-1")
+    assert fleet.capacity(store, fresh_for=10, pending_for=30).free == 0  # handed out: pending
+    assert store.claim_interview("iv-1", "job-a", lease_seconds=30)
+    gap = fleet.capacity(store, fresh_for=10, pending_for=30)
+    assert (gap.free, gap.pending, gap.unseen) == (0, 0, 1)  # claimed, not yet in a beat
+    fleet.beat(store, "w1", capacity=2, active=2, load=1.0, accepting=False)
+    counted = fleet.capacity(store, fresh_for=10, pending_for=30)
+    assert (counted.free, counted.unseen) == (0, 0)
+    fleet.beat(store, "w1", capacity=2, active=1, load=0.5, accepting=True)  # it ended: a slot again
+    assert fleet.capacity(store, fresh_for=10, pending_for=30).free == 1
 
 
 class _Full(Exception):

@@ -37,7 +37,7 @@ from interviewer.voice.offline.speech_server import SpeechServerProcess
 log = logging.getLogger("interviewer.worker")
 
 RECOVERY_INTERVAL_SECONDS = 1.0
-HEARTBEAT_SECONDS = 2.0
+HEARTBEAT_SECONDS = 1.0
 HEARTBEAT_CHECK_SECONDS = 0.2  # how soon a change of slots reaches the store
 FORCED_ROOM_DELETE_TIMEOUT = 3.0
 JOB_NICENESS = 5

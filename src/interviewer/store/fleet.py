@@ -34,6 +34,7 @@ class Capacity:
     free: int  # interviews that can still start at once
     pending: int  # interviews handed out but not yet claimed by an agent
     orphaned: int = 0  # live interviews whose job died, waiting for a worker to take them over
+    unseen: int = 0  # claimed since the oldest fresh beat: perhaps not counted by their worker yet
 
     @property
     def known(self) -> bool:
@@ -165,7 +166,7 @@ def read_capacity(
     it over before any new candidate starts."""
     now = now or utcnow()
     beats = conn.execute(
-        select(WorkerBeat.capacity, WorkerBeat.active, WorkerBeat.accepting).where(
+        select(WorkerBeat.capacity, WorkerBeat.active, WorkerBeat.accepting, WorkerBeat.renewed_at).where(
             WorkerBeat.renewed_at >= now - timedelta(seconds=fresh_for)
         )
     ).all()
@@ -179,8 +180,21 @@ def read_capacity(
         or 0
     )
     orphaned = conn.scalar(_orphaned(func.count(), now)) or 0
+    # A job claims its interview as it starts, and its worker's next beat counts it a moment later: in
+    # between the interview is neither pending nor in any `active`. Counting every claim newer than the
+    # oldest fresh beat closes that gap (at the price of counting some twice for less than a heartbeat).
+    oldest = min((b.renewed_at for b in beats), default=now)
+    unseen = (
+        conn.scalar(
+            select(func.count()).where(
+                Interview.status == InterviewStatus.live, Interview.started_at > oldest
+            )
+        )
+        or 0
+    )
     room = sum(max(0, b.capacity - b.active) for b in beats if b.accepting)
-    return Capacity(workers=len(beats), free=room - pending - orphaned, pending=pending, orphaned=orphaned)
+    free = room - pending - orphaned - unseen
+    return Capacity(workers=len(beats), free=free, pending=pending, orphaned=orphaned, unseen=unseen)
 
 
 __all__ = [
