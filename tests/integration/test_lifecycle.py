@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fixtures.lifecycle import EVENTS, Rig, event_for, interviews_for, run_cycle
+from tests.fixtures.lifecycle import EVENTS, Rig, event_for, interviews_for, orphans_finished, run_cycle
 from tests.fixtures.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -40,6 +40,8 @@ def rig(stack: Stack) -> Iterator[Rig]:
             store=stack.store,
         )
     finally:
+        # The last cycles' killed workers left interviews that hold slots until finished: not the next test's.
+        orphans_finished(stack.store)
         if stack.worker is None:
             stack.start_worker()
 
