@@ -308,6 +308,7 @@ class Candidate:
         self._agent_gone = asyncio.Event()
         self._agent_back = asyncio.Event()  # an agent joined after the last one left
         self._record_tasks: list[asyncio.Task[None]] = []
+        self.disconnected = False  # for good: the room was closed, or the client gave up reconnecting
         self.lost_connection = False  # disconnected, and not on purpose (disconnects.py): rejoin
 
     # -- room -----------------------------------------------------------------------------------
@@ -350,6 +351,7 @@ class Candidate:
             self._note_state(participant.attributes.get(AGENT_STATE))
 
     def _on_disconnected(self, reason: rtc.DisconnectReason.ValueType) -> None:
+        self.disconnected = True
         self.lost_connection = connection_lost(reason)
         self._agent_gone.set()
 

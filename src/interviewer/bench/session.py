@@ -74,8 +74,8 @@ async def rejoin_after_loss(api_url: str, interview: Interview) -> Candidate:
             delay = min(delay * 2, 5.0)
 
 
-def _back_or_given_up(member: Candidate) -> bool:
-    return member.room.isconnected() or member.lost_connection
+def _back_or_gone(member: Candidate) -> bool:
+    return member.room.isconnected() or member.disconnected
 
 
 async def agent_turn_done(
@@ -92,8 +92,8 @@ async def agent_turn_done(
     talking now, and whether the turn ended; each recovery is noted in `recoveries`."""
     done = await talker.wait_agent_turn_done(turn_timeout)
     while not done and len(recoveries) < MAX_RECOVERIES:
-        # The client may still be reconnecting by itself: wait until it is back, or has given up.
-        await wait_until(partial(_back_or_given_up, talker), REJOIN_WINDOW_S)
+        # The client may still be reconnecting by itself: wait until it is back, or disconnected for good.
+        await wait_until(partial(_back_or_gone, talker), REJOIN_WINDOW_S)
         if talker.lost_connection:
             talker = watch(await rejoin_after_loss(api_url, talker.interview))
             recoveries.append("rejoined")
