@@ -14,7 +14,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,13 +67,6 @@ def own_stack(firebase_emulator: FirebaseEmulator, tmp_path: Path) -> Iterator[O
         stop_checked(livekit.process)
         if store is not None:
             store.close()
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 def restart(livekit: LiveKitServer, down_s: float) -> None:

@@ -198,27 +198,27 @@ def start_interview(
     )
 
 
-def rejoin_interview(api_url: str, interview: Interview) -> Interview:
-    """A fresh token for the same room, as the web app's rejoin asks for one (no second agent dispatch)."""
+def _post_as_candidate(api_url: str, interview: Interview, action: str) -> httpx.Response:
+    """POST /v1/interviews/{id}/{action} with the candidate's ID token; a CandidateError unless 200."""
     response = httpx.post(
-        f"{api_url}/v1/interviews/{interview.interview_id}/token",
+        f"{api_url}/v1/interviews/{interview.interview_id}/{action}",
         headers={"Authorization": f"Bearer {interview.id_token}"},
         timeout=10,
     )
     if response.status_code != 200:
-        raise CandidateError(f"POST /v1/interviews/{{id}}/token: {response.status_code} {response.text}")
+        raise CandidateError(f"POST /v1/interviews/{{id}}/{action}: {response.status_code} {response.text}")
+    return response
+
+
+def rejoin_interview(api_url: str, interview: Interview) -> Interview:
+    """A fresh token for the same room, as the web app's rejoin asks for one (no second agent dispatch)."""
+    response = _post_as_candidate(api_url, interview, "token")
     return replace(interview, token=response.json()["participant_token"])
 
 
 def end_interview(api_url: str, interview: Interview) -> None:
     """The web app's End button: the interview is over for the candidate, and its room is deleted."""
-    response = httpx.post(
-        f"{api_url}/v1/interviews/{interview.interview_id}/end",
-        headers={"Authorization": f"Bearer {interview.id_token}"},
-        timeout=10,
-    )
-    if response.status_code != 200:
-        raise CandidateError(f"POST /v1/interviews/{{id}}/end: {response.status_code} {response.text}")
+    _post_as_candidate(api_url, interview, "end")
 
 
 class Microphone:
