@@ -26,8 +26,9 @@ CYCLES = int(os.environ.get("LIFECYCLE_CYCLES", str(len(EVENTS))))
 
 
 @pytest.fixture(scope="module")
-def rig(stack: Stack) -> Iterator[Rig]:
+def rig(shared_stack: Stack) -> Iterator[Rig]:
     """The session stack without its own worker (each cycle registers exactly one), restored afterwards."""
+    stack = shared_stack
     stack.stop_worker()
     try:
         yield Rig(

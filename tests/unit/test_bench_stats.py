@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from interviewer.bench.candidate import voices_at_once
 from interviewer.bench.stats import describe, percentile, percentile_ci, rate, wilson
 
 
@@ -34,3 +35,12 @@ def test_describe_and_rate_shape() -> None:
     block = describe([float(v) for v in range(1, 101)])
     assert block["n"] == 100 and block["p50"] == 50.5 and block["p50_ci95"] == [40.0, 61.0]
     assert rate(3, 4) == {"k": 3, "n": 4, "rate": 0.75, "ci95": list(wilson(3, 4))}
+
+
+def test_voices_at_once_tells_a_second_live_agent_from_a_silent_one() -> None:
+    first = [10.0 + 0.02 * i for i in range(100)]  # two seconds of speech
+    assert voices_at_once({}) == 0
+    assert voices_at_once({"agent-a": first, "agent-dead": []}) == 1  # listed, never heard
+    assert voices_at_once({"agent-a": first, "agent-b": [20.0, 20.02]}) == 1  # one after the other
+    assert voices_at_once({"agent-a": first, "agent-b": [11.0]}) == 2  # talking over it
+    assert voices_at_once({"agent-a": first, "agent-b": [12.1], "agent-c": [11.9, 12.2]}) == 3

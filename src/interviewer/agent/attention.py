@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from livekit.agents import AgentSession, AgentStateChangedEvent, UserStateChangedEvent
 
@@ -36,20 +38,63 @@ async def on_silence(session: AgentSession[None], runtime: InterviewRuntime, sil
     await act(session, runtime.silence(silent_seconds))
 
 
+class Attend(enum.Enum):
+    long_answer = "long_answer"
+    silence = "silence"
+
+
+@dataclass
+class SilenceClock:
+    """How long the candidate has been silent, as the agent can know it. Silence counts from the agent's
+    last turn ending or the candidate's last change of speaking; it does not count while the agent's own
+    room connection is down (the candidate cannot hear a prompt then, and moving the interview on behind
+    their back loses their question)."""
+
+    clock: Callable[[], float] = time.monotonic
+    quiet_since: float = field(default=0.0)
+    speaking: bool = False
+
+    def __post_init__(self) -> None:
+        self.quiet_since = self.clock()
+
+    def agent_listening(self) -> None:
+        self.quiet_since = self.clock()
+
+    def candidate_speaking(self, speaking: bool) -> None:
+        self.speaking = speaking
+        self.quiet_since = self.clock()
+
+    def check(self, *, listening: bool, connected: bool) -> Attend | None:
+        """What to act on now: an answer running long, a silence of so many seconds, or nothing."""
+        if not connected:
+            self.quiet_since = self.clock()
+            return None
+        if self.speaking:
+            return Attend.long_answer
+        if listening:
+            return Attend.silence
+        return None
+
+    def silent_for(self) -> float:
+        return self.clock() - self.quiet_since
+
+
 def watch(
-    session: AgentSession[None], runtime: InterviewRuntime, clock: Callable[[], float] = time.monotonic
+    session: AgentSession[None],
+    runtime: InterviewRuntime,
+    connected: Callable[[], bool],
+    clock: Callable[[], float] = time.monotonic,
 ) -> asyncio.Task[None]:
-    """Check once a second, while the interview runs: a silent candidate, or an answer past its time."""
-    quiet_since: list[float] = [clock()]
-    speaking: list[bool] = [False]
+    """Check once a second, while the interview runs: a silent candidate, or an answer past its time.
+    `connected` says whether the agent's room connection is up (it may be retrying a lost node)."""
+    silence = SilenceClock(clock)
 
     def on_agent(event: AgentStateChangedEvent) -> None:
         if event.new_state == "listening":
-            quiet_since[0] = clock()
+            silence.agent_listening()
 
     def on_user(event: UserStateChangedEvent) -> None:
-        speaking[0] = event.new_state == "speaking"
-        quiet_since[0] = clock()
+        silence.candidate_speaking(event.new_state == "speaking")
 
     session.on("agent_state_changed", on_agent)
     session.on("user_state_changed", on_user)
@@ -59,9 +104,10 @@ def watch(
         while not runtime.ended.is_set():
             await asyncio.sleep(WATCH_INTERVAL)
             with contextlib.suppress(RuntimeError):  # the session closed between two checks
-                if speaking[0]:
+                attend = silence.check(listening=session.agent_state == "listening", connected=connected())
+                if attend is Attend.long_answer:
                     await act(session, runtime.interrupt())
-                elif session.agent_state == "listening":
-                    await act(session, runtime.silence(clock() - quiet_since[0]))
+                elif attend is Attend.silence:
+                    await act(session, runtime.silence(silence.silent_for()))
 
     return asyncio.get_running_loop().create_task(loop())

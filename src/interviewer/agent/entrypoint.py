@@ -159,7 +159,9 @@ async def run_interview(ctx: JobContext) -> None:
     log.info("greeting played; guard open=%s", runtime.guard.is_open, extra=log_extra)
     # A silent candidate is prompted, then the interview moves on; an answer far past its time is politely
     # interrupted (the Director decides; see attention.py).
-    attention = watch_attention(session, runtime)
+    attention = watch_attention(
+        session, runtime, connected=lambda: ctx.room.connection_state == rtc.ConnectionState.CONN_CONNECTED
+    )
     ctx.add_shutdown_callback(lambda _reason: _cancel(attention))
 
     # 5. Run until something ends the interview.

@@ -96,6 +96,9 @@ class Timings:
     agent_joined: float | None = None
     answers: list[AnswerTimings] = field(default_factory=list)
     agent_audible: list[float] = field(default_factory=list)  # arrival of every audible agent frame
+    # The same arrivals by the agent that sent them: a participant left behind by a dead job is listed in
+    # the room for a while, but only a live one is heard.
+    audible_by: dict[str, list[float]] = field(default_factory=dict)
     turns: list[TurnTimings] = field(default_factory=list)  # the agent's own stage stamps, as received
     underruns: int = 0  # times the microphone's queue ran dry while it should have been sending
 
@@ -141,6 +144,23 @@ class Timings:
                 onsets.append(heard)
             previous = heard
         return onsets
+
+
+def voices_at_once(audible_by: dict[str, list[float]], within: float = ONSET_GAP_S) -> int:
+    """The most agents heard within `within` seconds of one another: two is a second live agent talking
+    over the first (a listed but silent participant, such as a dead job's, does not count)."""
+    agents = [sorted(times) for times in audible_by.values() if times]
+
+    def heard_near(times: list[float], at: float) -> bool:
+        index = bisect.bisect_left(times, at - within)
+        return index < len(times) and times[index] <= at + within
+
+    most = min(1, len(agents))
+    for i, times in enumerate(agents):
+        others = agents[:i] + agents[i + 1 :]
+        for at in times:
+            most = max(most, 1 + sum(1 for other in others if heard_near(other, at)))
+    return most
 
 
 @dataclass
@@ -382,16 +402,16 @@ class Candidate:
         self, track: rtc.Track, _publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
     ) -> None:
         if track.kind == rtc.TrackKind.KIND_AUDIO and self._is_agent(participant):
-            self._record_tasks.append(asyncio.create_task(self._record(track)))
+            self._record_tasks.append(asyncio.create_task(self._record(track, participant.identity)))
 
-    async def _record(self, track: rtc.Track) -> None:
+    async def _record(self, track: rtc.Track, agent: str) -> None:
         stream = rtc.AudioStream.from_track(track=track, sample_rate=SAMPLE_RATE, num_channels=1)
         try:
-            await self._consume(stream)
+            await self._consume(stream, self.timings.audible_by.setdefault(agent, []))
         finally:
             await stream.aclose()
 
-    async def _consume(self, stream: rtc.AudioStream) -> None:
+    async def _consume(self, stream: rtc.AudioStream, audible: list[float]) -> None:
         async for event in stream:
             # Stamped as the frame arrives from the jitter buffer, before any work on it.
             arrived = time.time()
@@ -399,6 +419,7 @@ class Candidate:
             self._agent_frames.append(samples)
             if float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) >= SPEECH_RMS:
                 self.timings.agent_audible.append(arrived)
+                audible.append(arrived)
 
     # -- conversation --------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from livekit import rtc
 
-from interviewer.bench.candidate import Candidate, Interview, rejoin_interview
+from interviewer.bench.candidate import Candidate, Interview, rejoin_interview, voices_at_once
 
 SCENARIOS = ("candidate_first", "agent_first", "observer_first", "talk_over", "leave_rejoin")
 ANSWERS = (
@@ -195,8 +195,13 @@ async def run_session(spec: dict[str, Any]) -> dict[str, Any]:
         if observer is not None:
             with contextlib.suppress(Exception):
                 await observer.disconnect()
+    heard_by: dict[str, list[float]] = {}
+    for member in members or [candidate]:
+        for agent, times in member.timings.audible_by.items():
+            heard_by.setdefault(agent, []).extend(times)
     t = candidate.timings
     out.update(
+        voices_at_once=voices_at_once(heard_by),
         joined_at=t.joined,
         dispatch_s=t.dispatch_seconds,
         greeting_s=t.greeting_seconds,

@@ -33,6 +33,10 @@ def summarise(records: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str,
         "agents_at_once_over_1": rate(
             sum(1 for r in with_room if r.get("max_agents_at_once", 0) > 1), len(with_room)
         ),
+        # Listed at once counts a dead job's participant that lingers; heard at once is two live agents.
+        "agents_heard_at_once_over_1": rate(
+            sum(1 for r in with_room if r.get("voices_at_once", 0) > 1), len(with_room)
+        ),
         "duplicate_jobs": rate(sum(1 for r in with_room if r.get("jobs_assigned", 0) > 1), len(with_room)),
         "tool_calls_before_guard": sum(r.get("tool_calls_before_guard", 0) for r in records),
         "sessions_with_tool_call_before_guard": rate(
@@ -86,7 +90,8 @@ def print_summary(summary: dict[str, Any], *paths: Path) -> None:
     print(
         f"missed dispatch {summary['missed_dispatch']['k']}, "
         f"duplicate agents {summary['duplicate_agents']['k']} "
-        f"({summary['agents_at_once_over_1']['k']} with two at once), "
+        f"({summary['agents_at_once_over_1']['k']} listed at once, "
+        f"{summary['agents_heard_at_once_over_1']['k']} heard at once), "
         f"duplicate jobs {summary['duplicate_jobs']['k']}, tool calls before the guard opened "
         f"{summary['tool_calls_before_guard']}, guard refusals {summary['guard_refusals']}"
     )
