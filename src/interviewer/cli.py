@@ -84,6 +84,12 @@ def _cmd_candidate(args: argparse.Namespace) -> int:
     return candidate_main(args)
 
 
+def _cmd_bench_combine(args: argparse.Namespace) -> int:
+    from interviewer.bench.combine import main as combine_main
+
+    return combine_main(args)
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from interviewer.bench.runner import main as bench_main
 
@@ -138,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_arguments(bench)
     bench.set_defaults(func=_cmd_bench)
+
+    from interviewer.bench.combine import add_arguments as combine_arguments
+
+    combine = sub.add_parser("bench-combine", help="one summary over several bench runs (batches)")
+    combine_arguments(combine)
+    combine.set_defaults(func=_cmd_bench_combine)
     return parser
 
 

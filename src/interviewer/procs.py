@@ -194,6 +194,17 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pgid, signum)
 
+    def crash(self, reaped_within: float = 10.0) -> None:
+        """SIGKILL the leader alone, as a crash or the OOM killer would (its children are told by nobody),
+        and reap it. Raises TimeoutError if it is still there after `reaped_within` seconds."""
+        assert self.proc is not None, f"{self.name} not started"
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.proc.pid, signal.SIGKILL)
+        try:
+            self.proc.wait(timeout=reaped_within)
+        except subprocess.TimeoutExpired as error:
+            raise TimeoutError(f"{self.name} not reaped {reaped_within:.0f} s after SIGKILL") from error
+
     def stop(self, timeout: float = 10.0, signum: int | None = None) -> int | None:
         """Signal the whole group (`stop_signal` unless told), wait, then SIGKILL what is left. Returns the
         leader's exit code."""

@@ -55,6 +55,7 @@ def test_bench_runs_sessions_and_summarises(stack: Stack, tmp_path: Path) -> Non
         assert r["audio_ok"] is True, r
         assert 0 <= r["dispatch_s"] <= r["greeting_s"] <= 60, r
         assert len(r["agents_seen"]) == 1 and r["max_agents_at_once"] == 1, r  # neither missed nor duplicated
+        assert r["voices_at_once"] == 1, r  # the agent was heard, and only one
         assert r["jobs_assigned"] == 1, r
         assert r["node"] == node, r
         assert r["worker"] and r["worker"].startswith("AW_"), r  # a --api run knows the worker by its id
@@ -73,7 +74,7 @@ def test_bench_runs_sessions_and_summarises(stack: Stack, tmp_path: Path) -> Non
     # Three samples cannot bound a median at 95%: the interval says so instead of inventing a number.
     assert summary["greeting_s"]["p50_ci95"] == [None, None]
     assert summary["missed_dispatch"]["k"] == 0 and summary["duplicate_agents"]["k"] == 0
-    assert summary["agents_at_once_over_1"]["k"] == 0
+    assert summary["agents_at_once_over_1"]["k"] == 0 and summary["agents_heard_at_once_over_1"]["k"] == 0
     assert summary["by_node"] == {node: 3}
     assert summary["orphans_after_run"] == []
     cpu = summary["resources"]["cpu_percent_per_interview"]

@@ -127,14 +127,6 @@ def agent_lines(store: Store, interview_id: str) -> list[str]:
     return [t.text for t in store.turns(interview_id) if t.speaker == "agent"]
 
 
-def kill_worker(process: ManagedProcess) -> None:
-    os.kill(process.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while process.poll() is None:
-        assert time.monotonic() < deadline, "the killed worker was not reaped"
-        time.sleep(0.01)
-
-
 async def into_the_core_questions(stack: Fleet, candidate: Candidate) -> None:
     """Greeting heard, warm-up answered, the first core question asked."""
     await candidate.join()
@@ -191,7 +183,7 @@ async def test_a_second_worker_takes_over_an_interview_whose_worker_was_killed(f
         assert agent_identities(candidate.room) == first_agent, "a second agent joined a frozen job's room"
 
         killed = time.monotonic()
-        kill_worker(victim)
+        victim.crash(reaped_within=5)
         await wait_until(
             lambda: bool(agent_identities(candidate.room) - first_agent),
             TAKEOVER_BOUND,
@@ -251,7 +243,7 @@ async def test_with_no_worker_left_the_interview_is_finished_from_its_saved_turn
     try:
         await into_the_core_questions(stack, candidate)
         said = [t.text for t in stack.store.turns(interview.interview_id) if t.speaker == "candidate"]
-        kill_worker(worker)
+        worker.crash(reaped_within=5)
 
         def finished() -> bool:
             row = stack.store.get_interview(interview.interview_id)

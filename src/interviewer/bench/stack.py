@@ -138,11 +138,14 @@ def bench_stack(
         }
         command = [sys.executable, "-m", "interviewer.cli"]
         apis: list[tuple[ManagedProcess, str]] = []
+        # Behind an impaired network the api listens on the bridge's root side, as livekit does: a
+        # candidate in the namespace must reach it to rejoin after a lost connection.
+        api_host = impaired[0] if impaired is not None else "127.0.0.1"
         for n, node in enumerate(nodes, start=1):
             port = free_port()
-            env = {**common, "LIVEKIT_URL": node.config.url, "API_PORT": str(port)}
+            env = {**common, "LIVEKIT_URL": node.config.url, "API_HOST": api_host, "API_PORT": str(port)}
             api = ManagedProcess(f"api-{n}", [*command, "api"], env=env, log_path=workdir / f"api-{n}.log")
-            apis.append((supervisor.start(api), f"http://127.0.0.1:{port}"))
+            apis.append((supervisor.start(api), f"http://{api_host}:{port}"))
         for api, url in apis:
             api.wait_http(f"{url}/readyz", timeout=60)
         workers: list[tuple[ManagedProcess, int]] = []
