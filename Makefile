@@ -66,7 +66,7 @@ unit: deps
 	$(UV) run pytest tests/unit -q
 
 test: deps system-deps livekit-server firebase-tools web lint
-	$(UV) run pytest -q -p no:cacheprovider
+	$(UV) run pytest -q -p no:cacheprovider --durations=15
 	cd web && npm test --silent
 
 run: deps system-deps livekit-server firebase-tools web

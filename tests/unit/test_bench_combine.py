@@ -10,7 +10,7 @@ from typing import Any
 from interviewer.bench.combine import main
 
 
-def batch(out: Path, label: str, ok: list[bool], orphans: list[str]) -> Path:
+def batch(out: Path, label: str, ok: list[bool], orphans: list[str], cut: int = 0) -> Path:
     records = [
         {
             "index": i,
@@ -23,6 +23,9 @@ def batch(out: Path, label: str, ok: list[bool], orphans: list[str]) -> Path:
             "greeting_s": 1.0,
         }
         for i, good in enumerate(ok)
+    ]
+    records += [
+        {"index": len(ok) + i, "scenario": "candidate_first", "cut_by_run_end": True} for i in range(cut)
     ]
     (out / f"{label}.sessions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     summary: dict[str, Any] = {
@@ -43,11 +46,12 @@ def batch(out: Path, label: str, ok: list[bool], orphans: list[str]) -> Path:
 
 def test_batches_add_up_and_keep_their_orphans(tmp_path: Path) -> None:
     first = batch(tmp_path, "one", [True, True, False], [])
-    second = batch(tmp_path, "two", [True, True], ["pid 4242 interviewer agent"])
+    second = batch(tmp_path, "two", [True, True], ["pid 4242 interviewer agent"], cut=2)
     code = main(argparse.Namespace(summaries=[first, second], out=tmp_path, label="all"))
     summary = json.loads((tmp_path / "all.summary.json").read_text())
     assert summary["audio_startup"]["k"] == 4 and summary["audio_startup"]["n"] == 5
-    assert [b["sessions"] for b in summary["batches"]] == [3, 2]
+    assert summary["cut_by_run_end"] == 2  # running when the batch's time ran out: in no rate
+    assert [b["sessions"] for b in summary["batches"]] == [3, 4]
     assert summary["orphans_after_run"] == ["pid 4242 interviewer agent"]
     assert code == 1  # an orphan in any batch fails the whole
     assert summary["resources"]["cpu_percent_per_interview"]["n"] == 2

@@ -15,6 +15,8 @@ def plot(records: list[dict[str, Any]], samples: list[Sample], path: Path, title
     matplotlib.use("Agg")  # no display: write the file only
     import matplotlib.pyplot as plt
 
+    records = [r for r in records if not r.get("cut_by_run_end")]  # the run's deadline, not the stack
+
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     ax = axes[0][0]
     for key, label in (("dispatch_s", "dispatch"), ("greeting_s", "greeting"), ("replies_s", "reply")):

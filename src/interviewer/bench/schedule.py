@@ -145,6 +145,13 @@ async def schedule_sessions(
                         record["end_error"] = f"{type(error).__name__}: {error}"
             except Exception as error:  # any failure is this session's result, not the run's end
                 record["error"] = f"{type(error).__name__}: {error}"
+            except asyncio.CancelledError:
+                # The run's own deadline cut it short: kept, and counted apart from the sessions that ran.
+                record["cut_by_run_end"] = True
+                record["ended_at"] = time.time()
+                records.append(record)
+                sink(record)
+                raise
             finally:
                 progress.running -= 1
         record.setdefault("audio_ok", False)

@@ -13,11 +13,14 @@ from interviewer.bench.stats import describe, rate
 def summarise(records: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:
     """Rates are over the sessions that got a room where they are about dispatch (none to dispatch
     to otherwise); `extra` (resources, orphans, run arguments) is merged in as it is."""
+    cut = [r for r in records if r.get("cut_by_run_end")]
+    records = [r for r in records if not r.get("cut_by_run_end")]
     n = len(records)
     with_room = [r for r in records if r.get("room")]
     seen = [len(r.get("agents_seen", [])) for r in with_room]
     summary: dict[str, Any] = {
         "sessions": n,
+        "cut_by_run_end": len(cut),  # running when --max-minutes ran out: in no rate
         "errors": sum(1 for r in records if r.get("error")),
         "busy_answers": sum(r.get("busy", 0) for r in records),
         "audio_startup": rate(sum(1 for r in records if r.get("audio_ok")), n),
@@ -71,7 +74,8 @@ def print_summary(summary: dict[str, Any], *paths: Path) -> None:
     audio = summary["audio_startup"]
     low, high = audio["ci95"]
     print(
-        f"sessions {summary['sessions']}, errors {summary['errors']}, busy answers {summary['busy_answers']}"
+        f"sessions {summary['sessions']}, errors {summary['errors']}, "
+        f"busy answers {summary['busy_answers']}, cut short by the run's end {summary['cut_by_run_end']}"
     )
     if audio["rate"] is not None:
         print(
