@@ -108,7 +108,7 @@ def reserved_slots(server: AgentServer) -> int:
 async def announce_load(server: AgentServer) -> None:
     """Send LiveKit this worker's load and status now, not at its next periodic update: a slot freed by a
     job that ended is then offered at once (the api, which learns of it from the store, may already have
-    admitted a candidate for it)."""
+    admitted a candidate for it), and a slot just taken is not offered again."""
     if getattr(server, "_closed", True) or server.id == "unregistered":
         return
     await server._refresh_worker_load()

@@ -296,8 +296,10 @@ async def _heartbeat(
                 now = (reading.active, state() is WorkerState.ready and reading.accepting)
                 if now != last or time.monotonic() - written_at >= HEARTBEAT_SECONDS:
                     try:
-                        if last is not None and now[0] < last[0]:
-                            # LiveKit first: the api may admit a candidate the moment the beat lands.
+                        if last is not None and now[0] != last[0]:
+                            # LiveKit first. A freed slot: the api may admit a candidate the moment the beat
+                            # lands. A taken one: LiveKit offers no job to a worker that would refuse it
+                            # (a refusal sent a dispatch back to recovery for another pass).
                             await compat.announce_load(server)
                         await asyncio.to_thread(
                             fleet.beat,
