@@ -45,6 +45,11 @@ _takeover_dispatched: dict[str, float] = {}
 # jobs once a slot freed (each starting, finding the interview claimed, and leaving) and kept the fleet full.
 MISSED_REDISPATCH_SECONDS = 10.0
 _missed_dispatched: dict[str, float] = {}
+# LiveKit assigns a dispatch's job within a fraction of a second, or drops it for good ("no worker available
+# to handle job") when the worker it offered the job to refuses: it offers by the load each worker last
+# reported, so two candidates in the same instant can both be offered to one worker with one free slot.
+# Past this age a dispatch without a job is taken as dropped (a volume run waited 5 s for each such one).
+DISPATCH_IN_FLIGHT_SECONDS = 2.0
 
 
 def interviews_awaiting_agent(store: Store, max_age: timedelta) -> Sequence[Interview]:
@@ -178,21 +183,27 @@ async def _dispatch(client: lkapi.LiveKitAPI, settings: Settings, interview: Int
 
 
 async def _has_live_job(client: lkapi.LiveKitAPI, room: str, agent_name: str) -> bool:
-    for dispatch in await client.agent_dispatch.list_dispatch(room):
-        if dispatch.agent_name != agent_name:
-            continue
-        jobs = list(dispatch.state.jobs)
-        if not jobs or any(job.state.status in LIVE_JOB_STATES for job in jobs):
-            # No job yet means the server is still assigning it: not ours to duplicate.
-            return True if jobs else _recent(dispatch)
-    return False
+    return any(
+        dispatch_is_live(dispatch, agent_name) for dispatch in await client.agent_dispatch.list_dispatch(room)
+    )
+
+
+def dispatch_is_live(dispatch: lkapi.AgentDispatch, agent_name: str) -> bool:
+    """True if this dispatch of our agent has a job pending or running, or is young enough that the server
+    may still be assigning one (not ours to duplicate)."""
+    if dispatch.agent_name != agent_name:
+        return False
+    jobs = list(dispatch.state.jobs)
+    if not jobs:
+        return _recent(dispatch)
+    return any(job.state.status in LIVE_JOB_STATES for job in jobs)
 
 
 def _recent(dispatch: lkapi.AgentDispatch) -> bool:
-    """A dispatch without jobs for longer than a few seconds was dropped, not in flight."""
+    """A dispatch without jobs for longer than `DISPATCH_IN_FLIGHT_SECONDS` was dropped, not in flight."""
     created = float(dispatch.state.created_at)
     if created <= 0:
         return False
     while created > 1e11:  # the server's unit (s, ms or ns) is not documented: normalise to seconds
         created /= 1000.0
-    return utcnow().timestamp() - created < 5.0
+    return utcnow().timestamp() - created < DISPATCH_IN_FLIGHT_SECONDS
