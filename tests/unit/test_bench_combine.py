@@ -51,6 +51,7 @@ def test_batches_add_up_and_keep_their_orphans(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "all.summary.json").read_text())
     assert summary["audio_startup"]["k"] == 4 and summary["audio_startup"]["n"] == 5
     assert summary["cut_by_run_end"] == 2  # running when the batch's time ran out: in no rate
+    assert summary["busy_answers"] == 4  # but what the fleet answered them still counts
     assert [b["sessions"] for b in summary["batches"]] == [3, 4]
     assert summary["orphans_after_run"] == ["pid 4242 interviewer agent"]
     assert code == 1  # an orphan in any batch fails the whole

@@ -111,7 +111,12 @@ async def schedule_sessions(
                     except InterviewersBusy as busy:
                         record["busy"] += 1
                         wait = min(busy.retry_after, 5.0)
-                        if time.monotonic() + wait > min(session_deadline, run_deadline):
+                        if time.monotonic() + wait > run_deadline:
+                            # Still queued for a slot when the run ends: the run's end, not the fleet's
+                            # failure (the busy answers are counted all the same).
+                            record["cut_by_run_end"] = True
+                            raise
+                        if time.monotonic() + wait > session_deadline:
                             raise
                         await asyncio.sleep(wait)  # the api said when to come back
                 if target.livekit_host:

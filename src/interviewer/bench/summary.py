@@ -14,6 +14,7 @@ def summarise(records: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str,
     """Rates are over the sessions that got a room where they are about dispatch (none to dispatch
     to otherwise); `extra` (resources, orphans, run arguments) is merged in as it is."""
     cut = [r for r in records if r.get("cut_by_run_end")]
+    busy_answers = sum(r.get("busy", 0) for r in records)  # the cut sessions were told "busy" too
     records = [r for r in records if not r.get("cut_by_run_end")]
     n = len(records)
     with_room = [r for r in records if r.get("room")]
@@ -22,7 +23,7 @@ def summarise(records: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str,
         "sessions": n,
         "cut_by_run_end": len(cut),  # running when --max-minutes ran out: in no rate
         "errors": sum(1 for r in records if r.get("error")),
-        "busy_answers": sum(r.get("busy", 0) for r in records),
+        "busy_answers": busy_answers,
         "audio_startup": rate(sum(1 for r in records if r.get("audio_ok")), n),
         # A candidate told "busy" until the run ended never joined a room: that is the fleet's capacity
         # speaking, counted in `busy_answers`, not an audio start-up that failed.
