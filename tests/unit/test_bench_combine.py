@@ -25,7 +25,7 @@ def batch(out: Path, label: str, ok: list[bool], orphans: list[str], cut: int = 
         for i, good in enumerate(ok)
     ]
     records += [
-        {"index": len(ok) + i, "scenario": "candidate_first", "cut_by_run_end": True} for i in range(cut)
+        {"index": len(ok) + i, "arrived_at": 2000.0, "busy": 2, "cut_by_run_end": True} for i in range(cut)
     ]
     (out / f"{label}.sessions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     summary: dict[str, Any] = {
