@@ -42,18 +42,14 @@ def combine(summary_paths: list[Path]) -> tuple[list[dict[str, Any]], dict[str, 
         records.extend(batch_records)
         batch_samples: list[Sample] = batch.get("resource_samples", [])
         samples.extend(batch_samples)
+        # Per-interview resources from each batch's own samples: a batch's idle baseline is its own.
+        points.extend(per_interview_points(batch_samples))
         extra["batches"].append(
             {"label": batch["label"], "sessions": len(batch_records), "args": batch["args"]}
         )
         extra["orphans_after_run"] += batch["orphans_after_run"]
         extra["stack_survivors"] += batch["stack_survivors"]
         extra["wall_s"] += batch.get("wall_s", 0.0)
-    # Per-interview resources from each batch's own samples (a batch's idle baseline is its own).
-    points = [
-        p
-        for path in summary_paths
-        for p in per_interview_points(json.loads(path.read_text()).get("resource_samples", []))
-    ]
     extra["resources"] = {
         "cpu_percent_per_interview": describe([p.cpu_percent for p in points], (0.5, 0.95)),
         "pss_mb_per_interview": describe([p.pss_mb_above_idle for p in points], (0.5, 0.95)),
