@@ -36,8 +36,18 @@ def transcribe(speech: OfflineSpeech, pcm: np.ndarray, seconds: float | None = N
     return text.lower()
 
 
+# This test times nothing, so its microphone may queue a full second. With the bench's shallow queue, an event
+# loop stall of the candidate's own process on a loaded machine runs the queue dry mid-answer, and the
+# receiver's jitter buffer then stretches and squeezes what follows: the likely cause of the one garbled
+# answer seen in CI. The candidate's own stalls are not what this test is about; the bench counts them
+# (`underruns`).
+DEEP_MIC_QUEUE_MS = 1000
+
+
 async def test_voice_interview_end_to_end(stack: Stack, offline_speech: OfflineSpeech) -> None:
-    run = await interview_by_voice(stack.api_url, stack.emulator_host, "backend-engineer", ANSWERS)
+    run = await interview_by_voice(
+        stack.api_url, stack.emulator_host, "backend-engineer", ANSWERS, mic_queue_ms=DEEP_MIC_QUEUE_MS
+    )
     interview_id = run.interview.interview_id
 
     # The candidate heard the greeting: its own transcription of the agent's audio has the key words.
@@ -54,7 +64,10 @@ async def test_voice_interview_end_to_end(stack: Stack, offline_speech: OfflineS
     turns = [t.text for t in stack.store.turns(interview_id) if t.speaker == "candidate"]
     assert len(turns) >= 3
     said = " ".join(run.answers_spoken)
-    assert word_error_rate(said, " ".join(turns)) <= 0.30, turns
+    assert word_error_rate(said, " ".join(turns)) <= 0.30, (
+        turns,
+        f"microphone underruns: {run.timings.underruns}",
+    )
 
     # The report exists, the guard worked, the room is gone.
     report = stack.store.get_report(interview_id)

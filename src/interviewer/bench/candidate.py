@@ -376,9 +376,17 @@ class Candidate:
         self._agent_gone.set()
 
     def _on_left(self, participant: rtc.RemoteParticipant) -> None:
-        if self._is_agent(participant):
-            self._agent_back.clear()
-            self._agent_gone.set()
+        if not self._is_agent(participant):
+            return
+        if any(
+            self._is_agent(other) and other.identity != participant.identity
+            for other in self.room.remote_participants.values()
+        ):
+            # A dead job's participant is listed until livekit times it out, often after its take-over
+            # agent joined: the interview still has its agent (waiting for another one would wait forever).
+            return
+        self._agent_back.clear()
+        self._agent_gone.set()
 
     def _on_attributes(self, changed: dict[str, str], participant: rtc.Participant) -> None:
         if self._is_agent(participant) and AGENT_STATE in changed:
@@ -509,10 +517,11 @@ async def interview_by_voice(
     *,
     duration_minutes: int = 10,
     end_timeout: float = 90.0,
+    mic_queue_ms: int = MIC_QUEUE_MS,
 ) -> CandidateRun:
     uid, id_token = sign_in_anonymously(emulator_host)
     interview = start_interview(api_url, id_token, role, duration_minutes=duration_minutes, uid=uid)
-    candidate = Candidate(interview)
+    candidate = Candidate(interview, mic_queue_ms=mic_queue_ms)
     await candidate.join()
     try:
         spoken = await candidate.converse(answers)
