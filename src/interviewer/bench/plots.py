@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from interviewer.bench.resources import Sample, per_interview_points
+from interviewer.bench.summary import judged
 
 
 def plot(records: list[dict[str, Any]], samples: list[Sample], path: Path, title: str) -> None:
@@ -15,7 +16,7 @@ def plot(records: list[dict[str, Any]], samples: list[Sample], path: Path, title
     matplotlib.use("Agg")  # no display: write the file only
     import matplotlib.pyplot as plt
 
-    records = [r for r in records if not r.get("cut_by_run_end")]  # the run's deadline, not the stack
+    records = judged(records)
 
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     ax = axes[0][0]

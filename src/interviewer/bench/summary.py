@@ -10,12 +10,18 @@ from typing import Any
 from interviewer.bench.stats import describe, rate
 
 
+def judged(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sessions the stack is judged on: those still running when the run's own `--max-minutes` ran out
+    say nothing about the stack."""
+    return [r for r in records if not r.get("cut_by_run_end")]
+
+
 def summarise(records: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:
     """Rates are over the sessions that got a room where they are about dispatch (none to dispatch
     to otherwise); `extra` (resources, orphans, run arguments) is merged in as it is."""
     cut = [r for r in records if r.get("cut_by_run_end")]
     busy_answers = sum(r.get("busy", 0) for r in records)  # the cut sessions were told "busy" too
-    records = [r for r in records if not r.get("cut_by_run_end")]
+    records = judged(records)
     n = len(records)
     with_room = [r for r in records if r.get("room")]
     seen = [len(r.get("agents_seen", [])) for r in with_room]
