@@ -16,6 +16,7 @@ from livekit.agents import AgentSession, ConversationItemAddedEvent
 
 from interviewer.agent.attention import on_silence
 from interviewer.agent.interviewer import InterviewerAgent
+from interviewer.agent.journal import CLOSE_SECONDS as JOURNAL_CLOSE_SECONDS
 from interviewer.agent.runtime import InterviewRuntime
 from interviewer.agent.wiring import greet, wire_session
 from interviewer.interview.director import SILENCE_PROMPT_SECONDS
@@ -105,6 +106,7 @@ async def rehearse(
             runtime.finish("the candidate left")
     finally:
         await session.aclose()
+        await asyncio.to_thread(runtime.close, JOURNAL_CLOSE_SECONDS)
     assert runtime.report is not None
     return runtime.report
 

@@ -66,6 +66,7 @@ class GeminiInterview:
         return self.session.llm
 
     def candidate_lines(self) -> list[str]:
+        assert self.runtime.journal.flush(5), "the journal did not land"
         return [t.text for t in self.store.turns(self.interview_id) if t.speaker == "candidate"]
 
     def texts_on(self, connection: int) -> list[str]:

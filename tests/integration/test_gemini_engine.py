@@ -152,6 +152,7 @@ async def _interview(fake_gemini: FakeGeminiLive, settings: Settings, tmp_path: 
     refused = fake_gemini.tool_responses[0]
     assert refused["name"] == "next_question" and "error" in refused["response"]
     assert "greeting" in refused["response"]["error"]
+    assert runtime.close(5), "the journal did not land"
     events = [(e.tool, e.outcome) for e in store.tool_events("iv-gemini")]
     assert events == [
         ("next_question", "refused"),

@@ -68,6 +68,7 @@ async def test_a_short_interview_against_the_real_gemini_live_api(tmp_path: Path
     watchdog = watchdog_of(session)
     assert watchdog is not None
     print(f"live Gemini: {watchdog.counts}")  # visible with -s: how often the real model stalled
+    assert runtime.close(5), "the journal did not land"
     turns = store.turns("iv-live")
     assert [t.text for t in turns if t.speaker == "candidate"] == ANSWERS
     agent_lines = [t.text for t in turns if t.speaker == "agent"]

@@ -170,6 +170,7 @@ async def test_a_45_minute_interview_survives_five_reconnects_and_ends_with_a_re
         sent = [c for c, role, text in fake.texts if text == line and role == "user"]
         expected = [connection] if connection >= FRESH_CONNECTION else [connection, FRESH_CONNECTION]
         assert sent == expected, (line, sent, expected)
+    assert interview.runtime.close(5), "the journal did not land"
     events = interview.store.tool_events("iv-long")
     assert [e for e in events if e.outcome != "ok"] == []
     assert sum(e.tool == "record_answer" for e in events) == len(said) - 1

@@ -125,6 +125,7 @@ async def test_a_silent_model_is_asked_again_then_the_interviewer_speaks_for_it(
     assert "did not start its reply" in log and "stayed silent after a retry" in log
     assert "2 stalled, 1 retried, 1 spoken in its place, 0 could not be spoken" in log
 
+    assert runtime.close(5), "the journal did not land"
     agent_lines = [t.text for t in store.turns("iv-silent") if t.speaker == "agent"]
     question = _last_question(fake.tool_responses)["text"]
     assert agent_lines == [GREETING, wording.lost_reply_line(), question]

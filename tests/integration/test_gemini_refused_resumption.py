@@ -94,6 +94,7 @@ async def test_a_refused_resumption_starts_a_fresh_session_primed_with_the_inter
     assert ANSWERS[0] in interview.texts_on(2)
 
     # No turn lost, the answer recorded against the right question, and the report stored.
+    assert interview.runtime.close(5), "the journal did not land"
     events = [(e.tool, e.outcome) for e in interview.store.tool_events("iv-refused")]
     assert events == [
         ("next_question", "ok"),

@@ -72,6 +72,7 @@ async def test_a_go_away_mid_interview_resumes_with_the_handle_and_loses_no_turn
     assert ANSWERS[0] not in resumed_texts, fake.texts
 
     # No turn lost: the model recorded the answer and asked the next question; the store has every line.
+    assert runtime.close(5), "the journal did not land"
     events = [(e.tool, e.outcome) for e in store.tool_events("iv-resume")]
     assert events == [("next_question", "ok"), ("record_answer", "ok"), ("next_question", "ok")]
     turns = [(t.speaker, t.text) for t in store.turns("iv-resume")]
@@ -132,6 +133,7 @@ async def test_an_interview_survives_four_reconnects_with_every_answer_recorded(
         received = [text for c, _role, text in fake.texts if c == connection]
         assert received.count(answer) == 1, (connection, fake.texts)
 
+    assert runtime.close(5), "the journal did not land"
     events = [(e.tool, e.outcome) for e in store.tool_events("iv-resume4")]
     assert events.count(("record_answer", "ok")) == 3 and events[-1] == ("end_interview", "ok"), events
     turns = [(t.speaker, t.text) for t in store.turns("iv-resume4")]

@@ -149,6 +149,7 @@ async def _interview(fake: FakeOpenAIChat, settings: Settings, tmp_path: Path) -
     # The greeting-time call was refused, and the model was told why in the tool's result.
     refusal = _tool_outputs(fake.requests[1]["messages"])
     assert len(refusal) == 1 and "greeting" in refusal[0]
+    assert runtime.close(5), "the journal did not land"
     events = [(e.tool, e.outcome) for e in store.tool_events("iv-pipeline")]
     assert events == [
         ("next_question", "refused"),

@@ -148,5 +148,6 @@ async def test_no_tool_runs_before_the_turn_is_committed(
     # ... and every tool call of the turn started after it; the answer was recorded once.
     assert seen.tools_started and all(started >= committed for _, started in seen.tools_started), seen
     assert [name for name, _ in seen.tools_started].count("record_answer") == 1, seen
+    assert runtime.journal.flush(5), "the journal did not land"
     recorded = [e for e in runtime.store.tool_events(runtime.interview_id) if e.tool == "record_answer"]
     assert len(recorded) == 1 and recorded[0].outcome == "ok", recorded

@@ -135,7 +135,11 @@ async def into_the_core_questions(stack: Fleet, candidate: Candidate) -> None:
     assert await candidate.wait_agent_turn_done(60), "no warm-up question"
     await candidate.say(WARMUP)
     assert await candidate.wait_agent_turn_done(60), "no core question"
-    assert "system design" in agent_lines(stack.store, candidate.interview.interview_id)[-1].lower()
+    await wait_until(  # the job's journal lands the line on its own thread
+        lambda: "system design" in agent_lines(stack.store, candidate.interview.interview_id)[-1].lower(),
+        10,
+        "the core question in the store",
+    )
 
 
 def lease_expiry(store: Store, interview_id: str) -> datetime:

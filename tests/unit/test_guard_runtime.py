@@ -59,6 +59,7 @@ def test_closed_guard_refuses_every_tool_without_side_effects(
     assert runtime.director.asked_question_ids == ()
     assert runtime.director.answers == []
     assert runtime.report is None and store.get_report("iv-1") is None
+    assert runtime.journal.flush(5)
     events = store.tool_events("iv-1")
     assert [(e.tool, e.outcome) for e in events] == [
         ("next_question", "refused"),
@@ -82,11 +83,12 @@ def test_tools_work_once_open_and_reject_wrong_question(runtime: InterviewRuntim
     assert runtime.director.answers[0].text == "I build payment systems in Go."
 
 
-def test_every_turn_is_in_the_database_at_once(
+def test_every_turn_is_in_the_database_once_the_journal_has_landed(
     runtime: InterviewRuntime, store: Store, tmp_path: Path
 ) -> None:
     runtime.agent_said("Hello, welcome.")
     runtime.candidate_said("Thanks, happy to be here.")
+    assert runtime.close(5)
     other = Store(store.url)  # a second connection, as a different process would read it
     assert [(t.speaker, t.text) for t in other.turns("iv-1")] == [
         ("agent", "Hello, welcome."),

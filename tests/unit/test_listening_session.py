@@ -107,6 +107,7 @@ def _turn(result: RunResult[None], intent: str) -> VoiceStep:
 
 async def test_greeting_tool_call_is_refused_and_the_greeting_is_said_once(tmp_path: Path) -> None:
     async with interview(tmp_path) as live:
+        assert live.runtime.journal.flush(5)
         events = live.store.tool_events("iv-1")
         assert [(e.tool, e.outcome) for e in events] == [("next_question", "refused")]
         assert len(live.spoken()) == 1 and live.spoken()[0].startswith("Hello")

@@ -26,6 +26,7 @@ from livekit.agents.voice.speech_handle import SpeechHandle
 
 from interviewer.agent.attention import watch as watch_attention
 from interviewer.agent.interviewer import InterviewerAgent
+from interviewer.agent.journal import CLOSE_SECONDS as JOURNAL_CLOSE_SECONDS
 from interviewer.agent.load import report_reply_latencies
 from interviewer.agent.resume import resume_runtime, where_we_were
 from interviewer.agent.runtime import InterviewRuntime
@@ -109,6 +110,7 @@ async def run_interview(ctx: JobContext) -> None:
         if current is None or current.status is not InterviewStatus.live:
             return False
         log.warning("lost the connection to the room; leaving the interview to a take-over", extra=log_extra)
+        await asyncio.to_thread(runtime.close, JOURNAL_CLOSE_SECONDS)  # the take-over replays the journal
         fleet.release_lease(store, interview.id, ctx.job.id)
         await closer.leave_quietly("lost the connection to the room")
         return True
@@ -221,6 +223,7 @@ class _Closer:
             scored = time.monotonic()
             # Independent, so at once: the candidate is let go while the pipeline winds down.
             await asyncio.gather(self._close_session(), self._delete_room())
+            await asyncio.to_thread(self.runtime.close, JOURNAL_CLOSE_SECONDS)  # the session's last words too
             log.info(
                 "closed (%s): goodbye %.2fs, report %.2fs, session and room %.2fs",
                 reason,
@@ -237,6 +240,7 @@ class _Closer:
                 return
             self._closed = True
             await self._close_session()
+            await asyncio.to_thread(self.runtime.close, JOURNAL_CLOSE_SECONDS)
             self.ctx.shutdown(reason)
 
     async def _close_session(self) -> None:

@@ -13,9 +13,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from interviewer.agent.guard import GreetingGuard
+from interviewer.agent.journal import NoWrites
 from interviewer.agent.runtime import InterviewRuntime, ToolRefused
 from interviewer.interview.plans import RolePlan
 from interviewer.store import Interview, Store
@@ -40,22 +41,6 @@ class _Clock:
         if self._replayed is not None:
             return self._replayed
         return time.monotonic() - self._base
-
-
-class _WithoutWrites:
-    """The store minus the writes a replay would repeat."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def add_turn(self, *_args: Any, **_kwargs: Any) -> None:
-        return None
-
-    def add_tool_event(self, *_args: Any, **_kwargs: Any) -> None:
-        return None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
 
 
 @dataclass(frozen=True)
@@ -87,15 +72,15 @@ def _aware(at: datetime) -> float:
 
 @contextlib.contextmanager
 def _replaying(runtime: InterviewRuntime) -> Iterator[None]:
-    store, guard = runtime.store, runtime.guard
-    runtime.store = cast(Store, _WithoutWrites(store))
+    writes, guard = runtime.writes, runtime.guard
+    runtime.writes = NoWrites()
     runtime.guard = GreetingGuard()
     runtime.guard.greeting_finished()
     runtime.guard.agent_state_changed("listening")
     try:
         yield
     finally:
-        runtime.store, runtime.guard = store, guard
+        runtime.writes, runtime.guard = writes, guard
 
 
 def resume_runtime(store: Store, interview: Interview) -> InterviewRuntime:

@@ -1,8 +1,8 @@
 """One live interview: the Director, the Greeting Guard and the store, bound together.
 
 The tools call into this object; the session wiring feeds it every finished utterance. Every turn and every
-tool call is written to the store the moment it happens, so a killed process loses at most the utterance
-being spoken.
+tool call goes to the interview's journal the moment it happens (journal.py: written in order, off the event
+loop, retried through a database outage), so a killed process loses at most the utterance being spoken.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from interviewer.agent.guard import GreetingGuard, RefusalReason, Refused
+from interviewer.agent.journal import InterviewWrites, Journal
 from interviewer.interview.director import Answer, Director, Phase, Step
 from interviewer.interview.intents import Intent, classify
 from interviewer.interview.plans import RolePlan
@@ -32,6 +33,10 @@ from interviewer.interview.voice_step import VoiceStep, render
 from interviewer.store import Store
 
 log = logging.getLogger(__name__)
+
+# How long the report waits for the journal to land before it reads the transcript back: a database that is
+# away longer than this fails the report's own write too, and the job's close tries again.
+FINISH_FLUSH_SECONDS = 5.0
 
 
 class ToolRefused(Refused):
@@ -65,6 +70,8 @@ class InterviewRuntime:
     director: Director
     clock: Callable[[], float] = time.monotonic
     guard: GreetingGuard = field(init=False)
+    journal: Journal = field(init=False)
+    writes: InterviewWrites = field(init=False)  # the journal, or nothing while a replay runs
     started_at: float = field(init=False)
     report: Report | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
@@ -75,6 +82,8 @@ class InterviewRuntime:
     def __post_init__(self) -> None:
         self.started_at = self.clock()
         self.guard = GreetingGuard(on_refused=self._record_refusal)
+        self.journal = Journal(self.store, self.interview_id)
+        self.writes = self.journal
 
     @classmethod
     def create(
@@ -108,9 +117,7 @@ class InterviewRuntime:
         if not text:
             return
         current = self.director.current
-        self.store.add_turn(
-            self.interview_id, "candidate", text, question_id=current.question_id if current else None
-        )
+        self.writes.turn("candidate", text, current.question_id if current else None)
         self._pending.append(text)
         if classify(text).intent is Intent.stop:
             # Whenever it comes (even as the reply to the greeting), a request to stop is honoured.
@@ -120,9 +127,7 @@ class InterviewRuntime:
         text = text.strip()
         if text:
             current = self.director.current
-            self.store.add_turn(
-                self.interview_id, "agent", text, question_id=current.question_id if current else None
-            )
+            self.writes.turn("agent", text, current.question_id if current else None)
 
     # -- tools (each is checked by the guard first) --------------------------------------------------
 
@@ -135,7 +140,7 @@ class InterviewRuntime:
         elif current is None:
             self._pending.clear()  # the reply to the greeting is not an answer to anything
         step = self.director.next_step(self.elapsed())
-        self.store.add_tool_event(self.interview_id, "next_question", {}, "ok", step.kind.value)
+        self.writes.tool_event("next_question", {}, "ok", step.kind.value)
         voice_step = self._voice(step)
         if self.on_step is not None:
             self.on_step(voice_step)
@@ -147,21 +152,19 @@ class InterviewRuntime:
         current = self.director.current
         if current is None or current.question_id != question_id:
             expected = current.question_id if current else None
-            self.store.add_tool_event(
-                self.interview_id, "record_answer", arguments, "error", "wrong question"
-            )
+            self.writes.tool_event("record_answer", arguments, "error", "wrong question")
             raise ToolRefused(
                 RefusalReason.wrong_question, f"question_id must be the one being asked: {expected!r}"
             )
         if not self._pending:
-            self.store.add_tool_event(self.interview_id, "record_answer", arguments, "error", "no answer yet")
+            self.writes.tool_event("record_answer", arguments, "error", "no answer yet")
             raise ToolRefused(
                 RefusalReason.no_answer_yet, "the candidate has not answered yet; wait for them to speak"
             )
         if score is not None and not 1 <= score <= 5:
             raise ToolRefused(RefusalReason.invalid_argument, "score must be between 1 and 5")
         answer = self._record(question_id, summary, score)
-        self.store.add_tool_event(self.interview_id, "record_answer", arguments, "ok")
+        self.writes.tool_event("record_answer", arguments, "ok")
         return RecordedAnswer(recorded=question_id, words=answer.analysis.word_count, intent=answer.intent)
 
     def silence(self, silent_seconds: float) -> VoiceStep | None:
@@ -169,9 +172,7 @@ class InterviewRuntime:
         step = self.director.silence(silent_seconds, self.elapsed())
         if step is None:
             return None
-        self.store.add_tool_event(
-            self.interview_id, "silence", {"seconds": round(silent_seconds, 1)}, "ok", step.kind.value
-        )
+        self.writes.tool_event("silence", {"seconds": round(silent_seconds, 1)}, "ok", step.kind.value)
         return self._voice(step)
 
     def interrupt(self) -> VoiceStep | None:
@@ -179,7 +180,7 @@ class InterviewRuntime:
         step = self.director.interrupt(self.elapsed())
         if step is None:
             return None
-        self.store.add_tool_event(self.interview_id, "interrupt", {}, "ok", step.kind.value)
+        self.writes.tool_event("interrupt", {}, "ok", step.kind.value)
         return self._voice(step)
 
     def end_interview(self, reason: str) -> Ended:
@@ -187,7 +188,7 @@ class InterviewRuntime:
         if self._pending and self.director.current is not None:
             self._record(self.director.current.question_id or "", None, None)
         report = self.finish(reason or "ended by the interviewer")
-        self.store.add_tool_event(self.interview_id, "end_interview", {"reason": reason}, "ok")
+        self.writes.tool_event("end_interview", {"reason": reason}, "ok")
         return Ended(recommendation=report.overall.recommendation, summary=report.overall.summary)
 
     # -- end ----------------------------------------------------------------------------------------
@@ -204,6 +205,8 @@ class InterviewRuntime:
             asked=self.director.covered_competencies(),
             end_reason=end_reason,
         )
+        if not self.journal.flush(FINISH_FLUSH_SECONDS):
+            log.warning("the report reads a transcript whose last lines are not yet stored")
         transcript = [
             TranscriptLine(speaker=t.speaker, text=t.text, at=t.ended_at, seq=t.seq)
             for t in self.store.turns(self.interview_id)
@@ -235,6 +238,10 @@ class InterviewRuntime:
         log.info("interview finished", extra={"interview_id": self.interview_id, "reason": reason})
         return report
 
+    def close(self, timeout: float) -> bool:
+        """Land what the journal still holds and stop its thread; False if some of it could not be."""
+        return self.journal.close(timeout)
+
     # -- internals ------------------------------------------------------------------------------------
 
     def _record(self, question_id: str, summary: str | None, score: int | None) -> Answer:
@@ -246,7 +253,7 @@ class InterviewRuntime:
         )
 
     def _record_refusal(self, tool: str, arguments: dict[str, Any]) -> None:
-        self.store.add_tool_event(self.interview_id, tool, arguments, "refused", "greeting guard closed")
+        self.writes.tool_event(tool, arguments, "refused", "greeting guard closed")
 
     def _voice(self, step: Step) -> VoiceStep:
         return render(

@@ -31,6 +31,8 @@ from interviewer.agent.turn_timings import TURN_TIMINGS_TOPIC, TurnTimings
 from interviewer.interview.recap import build_recap
 from interviewer.interview.wording import recap_instructions
 
+RECAP_FLUSH_SECONDS = 2.0  # a fresh model session is better told a recap a line short than kept waiting
+
 log = logging.getLogger(__name__)
 
 
@@ -44,6 +46,7 @@ class _Recappable(Protocol):
 def interview_recap(runtime: InterviewRuntime) -> str:
     """What a fresh voice-model session is told about the interview so far: the transcript from the store,
     the position from the Director."""
+    runtime.journal.flush(RECAP_FLUSH_SECONDS)  # the recap is read back from the store
     lines = runtime.store.turns(runtime.interview_id)
     return recap_instructions(build_recap(runtime.plan, runtime.director, lines, runtime.elapsed()))
 

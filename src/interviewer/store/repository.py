@@ -234,7 +234,9 @@ class Store:
         *,
         question_id: str | None = None,
         started_at: datetime | None = None,
+        ended_at: datetime | None = None,
     ) -> Turn:
+        """`ended_at` is when it was said (now, unless the write was held up)."""
         with self.session() as s:
             seq = s.scalar(select(func.count()).where(Turn.interview_id == interview_id)) or 0
             turn = Turn(
@@ -244,6 +246,7 @@ class Store:
                 text=text_,
                 question_id=question_id,
                 started_at=started_at,
+                ended_at=ended_at or utcnow(),
             )
             s.add(turn)
         return turn
@@ -259,11 +262,19 @@ class Store:
         arguments: dict[str, Any],
         outcome: str,
         detail: str | None = None,
+        *,
+        at: datetime | None = None,
     ) -> None:
+        """`at` is when the call took effect (now, unless the write was held up)."""
         with self.session() as s:
             s.add(
                 ToolEvent(
-                    interview_id=interview_id, tool=tool, arguments=arguments, outcome=outcome, detail=detail
+                    interview_id=interview_id,
+                    tool=tool,
+                    arguments=arguments,
+                    outcome=outcome,
+                    detail=detail,
+                    at=at or utcnow(),
                 )
             )
 
