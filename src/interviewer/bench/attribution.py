@@ -87,6 +87,9 @@ def from_store(records: list[dict[str, Any]], database_url: str) -> None:
             events = store.tool_events(interview_id)
             effective = [e for e in events if e.outcome == "ok"]
             record["tool_calls"] = len(effective)
+            # Without a stored greeting no call can be shown to come after it: each then counts as before
+            # the guard (the safe side), and the missing greeting is counted on its own.
+            record["greeting_stored"] = greeting_end is not None
             record["tool_calls_before_guard"] = sum(
                 1 for e in effective if greeting_end is None or _aware(e.at) < greeting_end
             )

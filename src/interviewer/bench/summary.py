@@ -53,6 +53,9 @@ def summarise(records: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str,
             sum(1 for r in records if r.get("tool_calls_before_guard", 0) > 0), len(with_room)
         ),
         "guard_refusals": sum(r.get("guard_refusals", 0) for r in records),
+        "interviews_without_stored_greeting": sum(
+            1 for r in with_room if r.get("interview_id") and r.get("greeting_stored") is False
+        ),
         "by_scenario": {
             s: rate(sum(1 for r in records if r["scenario"] == s and r.get("audio_ok")), c)
             for s, c in sorted(Counter(r["scenario"] for r in records).items())
@@ -104,7 +107,8 @@ def print_summary(summary: dict[str, Any], *paths: Path) -> None:
         f"({summary['agents_at_once_over_1']['k']} listed at once, "
         f"{summary['agents_heard_at_once_over_1']['k']} heard at once), "
         f"duplicate jobs {summary['duplicate_jobs']['k']}, tool calls before the guard opened "
-        f"{summary['tool_calls_before_guard']}, guard refusals {summary['guard_refusals']}"
+        f"{summary['tool_calls_before_guard']} (greetings not stored "
+        f"{summary['interviews_without_stored_greeting']}), guard refusals {summary['guard_refusals']}"
     )
     print(
         f"by node {summary['by_node']}  by worker {summary['by_worker']}  "
