@@ -4,62 +4,24 @@ writing, then started again on the same data directory."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 
 from interviewer.agent.journal import Journal
-from interviewer.datastores import (
-    DATABASE,
-    LOOPBACK,
-    POSTGRES_USER,
-    PostgresConfig,
-    build_postgres,
-    remove_dir,
-    stop_postgres,
-    wait_postgres,
-)
-from interviewer.procs import ManagedProcess, group_alive
+from interviewer.datastores import stop_postgres
 from interviewer.store import Store
+from tests.fixtures.postgres import OwnPostgres
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def postgres() -> Iterator[tuple[ManagedProcess, PostgresConfig]]:
-    process, config = build_postgres(durable=False)
-    pgids: list[int] = []
-    try:
-        process.start()
-        pgids.append(process.pgid)
-        wait_postgres(process, config)
-        yield process, config
-        pgids.append(process.pgid)  # restarted: a new group
-    finally:
-        if process.proc is not None:
-            stop_postgres(process)
-        remove_dir(config.base_dir)
-        assert not any(group_alive(pgid) for pgid in pgids), "postgres survived its stop"
 
 
 def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored as UTC without a zone
 
 
-def answers(config: PostgresConfig) -> bool:
-    try:
-        with psycopg.connect(host=LOOPBACK, port=config.port, user=POSTGRES_USER, dbname=DATABASE):
-            return True
-    except psycopg.OperationalError:  # refused, or "the database system is starting up"
-        return False
-
-
-def test_the_journal_lands_every_entry_through_a_postgres_restart(
-    postgres: tuple[ManagedProcess, PostgresConfig],
-) -> None:
-    process, config = postgres
+def test_the_journal_lands_every_entry_through_a_postgres_restart(own_postgres: OwnPostgres) -> None:
+    process, config = own_postgres.process, own_postgres.config
     store = Store(config.url)
     journal = Journal(store, "iv-1")
     try:
@@ -85,8 +47,7 @@ def test_the_journal_lands_every_entry_through_a_postgres_restart(
         assert journal.retries > 0 and journal.pending == 3
 
         restarted_at = datetime.now(UTC)
-        process.start()
-        process.wait_until(lambda: answers(config), 30, "postgres to answer again")
+        own_postgres.start_again()
         assert journal.flush(30), "the journal did not land once postgres was back"
 
         turns = store.turns("iv-1")

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from interviewer.agent.journal import Journal, transient
+from interviewer.agent.journal import Journal
 from interviewer.store import Store
+from interviewer.store.outage import is_transient
 
 
 @pytest.fixture
@@ -105,6 +106,6 @@ def test_which_errors_are_worth_retrying() -> None:
     refused = OperationalError("INSERT", {}, Exception("connection refused"))
     locked = OperationalError("INSERT", {}, Exception("database is locked"))
     duplicate = IntegrityError("INSERT", {}, Exception("violates foreign key constraint"))
-    assert transient(refused) and transient(locked)
-    assert not transient(duplicate)
-    assert not transient(ValueError("a bug"))
+    assert is_transient(refused) and is_transient(locked)
+    assert not is_transient(duplicate)
+    assert not is_transient(ValueError("a bug"))

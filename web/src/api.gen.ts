@@ -718,7 +718,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["RateLimitProblem"];
                 };
             };
-            /** @description The identity provider could not be reached. */
+            /** @description The identity provider could not be reached, or the database (`unavailable`: Retry-After says when to try again). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -800,7 +800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["RateLimitProblem"];
                 };
             };
-            /** @description Every interviewer is busy (Retry-After says when to try again), or the identity provider could not be reached. */
+            /** @description Every interviewer is busy (`busy`) or the database could not be reached (`unavailable`): Retry-After says when to try again. Or the identity provider could not be reached. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -874,7 +874,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["RateLimitProblem"];
                 };
             };
-            /** @description The identity provider could not be reached. */
+            /** @description The identity provider could not be reached, or the database (`unavailable`: Retry-After says when to try again). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -946,7 +946,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["RateLimitProblem"];
                 };
             };
-            /** @description The identity provider could not be reached. */
+            /** @description The identity provider could not be reached, or the database (`unavailable`: Retry-After says when to try again). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1027,7 +1027,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["RateLimitProblem"];
                 };
             };
-            /** @description The identity provider could not be reached. */
+            /** @description The identity provider could not be reached, or the database (`unavailable`: Retry-After says when to try again). */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -106,6 +106,22 @@ describe("503 busy (every interviewer is full)", () => {
     expect(mapProblem(500, busy).code).toBe("server");
   });
 
+  it("a database that could not be reached for a moment is asked again on its own, in its own words", () => {
+    const unavailable = {
+      type: "urn:interviewer:problem:unavailable",
+      title: "Briefly unavailable",
+      status: 503,
+      retry_after: 2,
+    };
+    const e = mapProblem(503, unavailable, 2);
+    expect(e.code).toBe("busy"); // the same automatic retry as busy
+    expect(e.retryAfterSeconds).toBe(2);
+    expect(e.title).not.toMatch(/busy/);
+    expect(e.message).toContain("briefly unavailable");
+    expect(e.message).toContain("2 seconds");
+    expect(mapProblem(500, unavailable).code).toBe("server");
+  });
+
   it("giving up after the retries keeps both choices and names no countdown", () => {
     const e = busyGaveUpError(10);
     expect(e.code).toBe("busy");

@@ -111,12 +111,31 @@ export const BUSY_WAIT_DEFAULT_S = 20;
 const BUSY_WAIT_MIN_S = 1;
 const BUSY_WAIT_MAX_S = 300;
 
-/** "Every interviewer is busy": the body's retry_after, else the Retry-After header, else a default. */
-export function busyError(problem: Problem | null, retryAfter?: number): UserError {
+/** Problem type the api gives a 503 when its database could not be reached for a moment (a restart). */
+const UNAVAILABLE_TYPE_SUFFIX = ":unavailable";
+
+/** Seconds to wait: the body's retry_after, else the Retry-After header, else a default; within bounds. */
+function waitFor(problem: Problem | null, retryAfter?: number): number {
   const fromBody = problem?.retry_after;
   const named = typeof fromBody === "number" && Number.isFinite(fromBody) ? fromBody : retryAfter;
-  const seconds =
-    named === undefined ? BUSY_WAIT_DEFAULT_S : Math.min(BUSY_WAIT_MAX_S, Math.max(BUSY_WAIT_MIN_S, Math.ceil(named)));
+  return named === undefined ? BUSY_WAIT_DEFAULT_S : Math.min(BUSY_WAIT_MAX_S, Math.max(BUSY_WAIT_MIN_S, Math.ceil(named)));
+}
+
+/** The service could not reach its database: asked again on its own, like busy, with its own words. */
+export function unavailableError(problem: Problem | null, retryAfter?: number): UserError {
+  const seconds = waitFor(problem, retryAfter);
+  return {
+    code: "busy",
+    title: "Just a moment",
+    message: `The service is briefly unavailable. We'll try again in ${formatWait(seconds)} — you don't need to do anything. Keep this page open.`,
+    actions: ["retry", "back"],
+    retryAfterSeconds: seconds,
+  };
+}
+
+/** "Every interviewer is busy": the body's retry_after, else the Retry-After header, else a default. */
+export function busyError(problem: Problem | null, retryAfter?: number): UserError {
+  const seconds = waitFor(problem, retryAfter);
   return {
     code: "busy",
     title: "All our interviewers are busy right now",
@@ -138,15 +157,16 @@ export function busyGaveUpError(retries: number): UserError {
   };
 }
 
-function isBusy(status: number, problem: Problem | null): boolean {
-  return status === 503 && typeof problem?.type === "string" && problem.type.endsWith(BUSY_TYPE_SUFFIX);
+function is503Of(suffix: string, status: number, problem: Problem | null): boolean {
+  return status === 503 && typeof problem?.type === "string" && problem.type.endsWith(suffix);
 }
 
 /** An HTTP error response from the api (problem+json or not) → UserError. */
 export function mapProblem(status: number, problem: Problem | null, retryAfter?: number): UserError {
   const detail = typeof problem?.detail === "string" && problem.detail ? problem.detail : undefined;
   // A 503 that is not "busy" is the identity provider being unreachable: the generic server error below.
-  if (isBusy(status, problem)) return busyError(problem, retryAfter);
+  if (is503Of(BUSY_TYPE_SUFFIX, status, problem)) return busyError(problem, retryAfter);
+  if (is503Of(UNAVAILABLE_TYPE_SUFFIX, status, problem)) return unavailableError(problem, retryAfter);
   switch (status) {
     case 401:
       return {

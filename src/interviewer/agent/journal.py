@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from interviewer.store import Store
 from interviewer.store.models import utcnow
+from interviewer.store.outage import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +58,6 @@ class _ToolEvent:
     outcome: str
     detail: str | None
     at: datetime
-
-
-def transient(error: Exception) -> bool:
-    """An error that a later attempt can get past: the database is away or busy, not the write wrong."""
-    if isinstance(error, OperationalError):
-        return True  # refused, shutting down, starting up, SQLite "database is locked"
-    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 class Journal:
@@ -162,7 +154,7 @@ class Journal:
             try:
                 self._write(entry)
             except Exception as error:
-                if not transient(error):
+                if not is_transient(error):
                     # The driver's own message, not SQLAlchemy's: that one repeats the parameters, the
                     # candidate's words among them.
                     reason = str(getattr(error, "orig", None) or error).splitlines()[0]

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from livekit import api as lkapi
@@ -50,6 +51,35 @@ _missed_dispatched: dict[str, float] = {}
 # reported, so two candidates in the same instant can both be offered to one worker with one free slot.
 # Past this age a dispatch without a job is taken as dropped (a volume run waited 5 s for each such one).
 DISPATCH_IN_FLIGHT_SECONDS = 2.0
+
+
+# While the store is away no job can renew its lease, so every lease may run out together: once it is back,
+# an expired lease means a dead job only after the live jobs have had a full lease to renew theirs.
+TRUST_LEASES_AFTER_SECONDS = fleet.LEASE_SECONDS + fleet.LEASE_RENEW_SECONDS
+
+
+@dataclass
+class StoreReach:
+    """Whether an expired lease can be taken to mean that its job died. A Postgres restart longer than a
+    lease sent a take-over job into a room whose agent was alive and talking; one longer than the take-over
+    timeout would have finished every live interview as cut short."""
+
+    clock: Callable[[], float] = time.monotonic
+    _down: bool = False
+    _back_at: float | None = None  # None: never seen away
+
+    def failed(self) -> None:
+        self._down = True
+
+    def reached(self) -> None:
+        if self._down:
+            self._down, self._back_at = False, self.clock()
+
+    @property
+    def leases_trusted(self) -> bool:
+        if self._down:
+            return False
+        return self._back_at is None or self.clock() - self._back_at >= TRUST_LEASES_AFTER_SECONDS
 
 
 def interviews_awaiting_agent(store: Store, max_age: timedelta) -> Sequence[Interview]:

@@ -25,12 +25,13 @@ from interviewer.agent import compat
 from interviewer.agent.entrypoint import CLOSE_SIGNAL, run_interview
 from interviewer.agent.health import HealthServer, WorkerState
 from interviewer.agent.load import WorkerLoad
-from interviewer.agent.recovery import recover_missed_dispatches, recover_orphaned_interviews
+from interviewer.agent.recovery import StoreReach, recover_missed_dispatches, recover_orphaned_interviews
 from interviewer.config import Settings, VoiceEngine, get_settings
 from interviewer.logs import configure_logging
 from interviewer.parent_death import die_with_parent
 from interviewer.rooms import delete_room
 from interviewer.store import InterviewStatus, Store, fleet
+from interviewer.store.outage import is_transient
 from interviewer.voice.engine import prewarm_speech
 from interviewer.voice.offline.speech_server import SpeechServerProcess
 
@@ -255,15 +256,23 @@ async def _recover_dispatches(
     """While ready, re-dispatch agents to rooms whose token dispatch found no worker (see recovery.py).
     Only a worker with a free slot does: a dispatch nobody can take is the one that goes missing."""
     store = Store(settings.resolved_database_url)
+    reach = StoreReach()
     try:
         while True:
             if state() is WorkerState.ready:
                 try:
+                    store.ping()
+                    reach.reached()
                     if has_room():
                         await recover_missed_dispatches(settings, store)
-                    await recover_orphaned_interviews(settings, store)
-                except Exception:
-                    log.exception("dispatch recovery failed; will retry")
+                    if reach.leases_trusted:
+                        await recover_orphaned_interviews(settings, store)
+                except Exception as error:
+                    if is_transient(error):
+                        reach.failed()
+                        log.warning("dispatch recovery waits for the store (%s)", type(error).__name__)
+                    else:
+                        log.exception("dispatch recovery failed; will retry")
             await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
     finally:
         store.close()

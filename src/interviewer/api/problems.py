@@ -10,12 +10,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from interviewer.store.outage import is_transient
 
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:interviewer:problem:"
+# A database restart is over in seconds: ask again soon, not after a busy fleet's wait.
+STORE_RETRY_AFTER_SECONDS = 2
 
 
 class Problem(BaseModel):
@@ -134,6 +139,21 @@ async def _on_validation_error(_request: Request, error: Exception) -> JSONRespo
     )
 
 
+async def _on_store_error(request: Request, error: Exception) -> JSONResponse:
+    if not is_transient(error):
+        return await _on_unexpected(request, error)
+    log.warning("the store is unavailable: %s", type(error).__name__)
+    retry = STORE_RETRY_AFTER_SECONDS
+    return problem_response(
+        503,
+        "unavailable",
+        "Briefly unavailable",
+        f"the service could not reach its database; please try again in {retry} seconds",
+        headers={"Retry-After": str(retry)},
+        retry_after=retry,
+    )
+
+
 async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
     log.error("unhandled error: %s", type(error).__name__, exc_info=error)
     return problem_response(500, "internal-error", "Internal server error")
@@ -143,6 +163,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(DBAPIError, _on_store_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

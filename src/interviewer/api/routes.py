@@ -62,7 +62,11 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
     422: problem_doc(ValidationProblem, "A field is missing, malformed, or unknown."),
     429: problem_doc(RateLimitProblem, "Per-uid rate limit.", **{"Retry-After": "Seconds to wait."}),
-    503: problem_doc(Problem, "The identity provider could not be reached."),
+    503: problem_doc(
+        Problem,
+        "The identity provider could not be reached, or the database (`unavailable`: Retry-After says when "
+        "to try again).",
+    ),
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc(Problem, "No such interview for this caller.")}
 TOO_LARGE: dict[int | str, dict[str, Any]] = {413: problem_doc(Problem, "Request body too large.")}
@@ -212,8 +216,8 @@ def _open(identity: Identity, svc: Services, body: CreateInterviewRequest, plan:
         409: problem_doc(ConflictProblem, "One is already active."),
         503: problem_doc(
             BusyProblem,
-            "Every interviewer is busy (Retry-After says when to try again), or the identity provider "
-            "could not be reached.",
+            "Every interviewer is busy (`busy`) or the database could not be reached (`unavailable`): "
+            "Retry-After says when to try again. Or the identity provider could not be reached.",
             **{"Retry-After": "Seconds to wait."},
         ),
     },
