@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.bench.candidate import voices_at_once
+from interviewer.bench.candidate import audible_spans, voices_at_once
 from interviewer.bench.stats import describe, percentile, percentile_ci, rate, wilson
 
 
@@ -44,3 +44,11 @@ def test_voices_at_once_tells_a_second_live_agent_from_a_silent_one() -> None:
     assert voices_at_once({"agent-a": first, "agent-b": [20.0, 20.02]}) == 1  # one after the other
     assert voices_at_once({"agent-a": first, "agent-b": [11.0]}) == 2  # talking over it
     assert voices_at_once({"agent-a": first, "agent-b": [12.1], "agent-c": [11.9, 12.2]}) == 3
+
+
+def test_audible_instants_become_spans_split_by_quiet() -> None:
+    speech = [10.0 + 0.02 * i for i in range(50)]  # 10.00 .. 10.98
+    later = [12.0, 12.1]
+    assert audible_spans([]) == []
+    assert audible_spans(later + speech) == [(10.0, speech[-1]), (12.0, 12.1)]
+    assert audible_spans([1.0, 1.2, 1.61]) == [(1.0, 1.2), (1.61, 1.61)]

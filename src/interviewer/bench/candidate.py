@@ -163,6 +163,18 @@ def voices_at_once(audible_by: dict[str, list[float]], within: float = ONSET_GAP
     return most
 
 
+def audible_spans(times: list[float], gap: float = ONSET_GAP_S) -> list[tuple[float, float]]:
+    """Audible instants as spans, a new one after `gap` seconds of quiet: what the JSON lines keep, so a
+    "heard at once" can be checked against the server's own log."""
+    spans: list[tuple[float, float]] = []
+    for at in sorted(times):
+        if spans and at - spans[-1][1] <= gap:
+            spans[-1] = (spans[-1][0], at)
+        else:
+            spans.append((at, at))
+    return spans
+
+
 @dataclass
 class Interview:
     interview_id: str

@@ -26,7 +26,13 @@ from typing import Any
 
 from livekit import rtc
 
-from interviewer.bench.candidate import Candidate, Interview, rejoin_interview, voices_at_once
+from interviewer.bench.candidate import (
+    Candidate,
+    Interview,
+    audible_spans,
+    rejoin_interview,
+    voices_at_once,
+)
 
 SCENARIOS = ("candidate_first", "agent_first", "observer_first", "talk_over", "leave_rejoin")
 ANSWERS = (
@@ -202,6 +208,10 @@ async def run_session(spec: dict[str, Any]) -> dict[str, Any]:
     t = candidate.timings
     out.update(
         voices_at_once=voices_at_once(heard_by),
+        audible_spans={
+            agent: [[round(start, 3), round(end, 3)] for start, end in audible_spans(times)]
+            for agent, times in heard_by.items()
+        },
         joined_at=t.joined,
         dispatch_s=t.dispatch_seconds,
         greeting_s=t.greeting_seconds,
