@@ -24,6 +24,7 @@ from livekit.agents import AgentServer, JobProcess
 from interviewer.agent import compat
 from interviewer.agent.entrypoint import CLOSE_SIGNAL, run_interview
 from interviewer.agent.health import HealthServer, WorkerState
+from interviewer.agent.job_requests import refuse_ended_interviews
 from interviewer.agent.load import WorkerLoad
 from interviewer.agent.recovery import StoreReach, recover_missed_dispatches, recover_orphaned_interviews
 from interviewer.config import Settings, VoiceEngine, get_settings
@@ -67,7 +68,7 @@ def prewarm(proc: JobProcess) -> None:
     prewarm_speech(settings, proc.userdata)
 
 
-def build_server(settings: Settings, load: WorkerLoad) -> AgentServer:
+def build_server(settings: Settings, load: WorkerLoad, store: Store) -> AgentServer:
     capacity = settings.max_interviews_per_worker
     server = AgentServer(
         ws_url=settings.livekit_url,
@@ -87,7 +88,9 @@ def build_server(settings: Settings, load: WorkerLoad) -> AgentServer:
         load_threshold=1.0,
         preload_modules=FORKSERVER_PRELOAD,
     )
-    server.rtc_session(run_interview, agent_name=settings.agent_name)
+    server.rtc_session(
+        run_interview, agent_name=settings.agent_name, on_request=refuse_ended_interviews(store)
+    )
     return server
 
 
@@ -111,7 +114,8 @@ async def serve(settings: Settings) -> int:
         cpu_full=settings.cpu_full_fraction,
     )
     load.start()  # before the forkserver starts: job processes inherit the socket's name
-    server = build_server(settings, load)
+    offers_store = Store(settings.resolved_database_url)  # read by each job offer, before it is taken
+    server = build_server(settings, load, offers_store)
     health = HealthServer(
         host=host,
         port=port,
@@ -189,6 +193,7 @@ async def serve(settings: Settings) -> int:
         with contextlib.suppress(BaseException):
             await vouching
         load.stop()
+        offers_store.close()
         if speech is not None:
             speech.stop()
         if not run.done():
