@@ -11,6 +11,7 @@ import pytest
 from interviewer.agent.journal import Journal
 from interviewer.datastores import stop_postgres
 from interviewer.store import Store
+from tests.fixtures.interviews import open_interview
 from tests.fixtures.postgres import OwnPostgres
 
 pytestmark = pytest.mark.integration
@@ -25,16 +26,7 @@ def test_the_journal_lands_every_entry_through_a_postgres_restart(own_postgres: 
     store = Store(config.url)
     journal = Journal(store, "iv-1")
     try:
-        store.open_interview(
-            candidate_uid="uid-1",
-            name=None,
-            email=None,
-            interview_id="iv-1",
-            role="backend-engineer",
-            plan={},
-            duration_minutes=20,
-            room="room-1",
-        )
+        open_interview(store)
         journal.turn("agent", "Tell me about a system you designed.", "system-design-1")
         assert journal.flush(10)
 

@@ -8,21 +8,13 @@ from interviewer.agent.guard import GreetingGuard, GuardClosed
 from interviewer.agent.runtime import InterviewRuntime, ToolRefused
 from interviewer.interview.plans import load_role
 from interviewer.store import Store
+from tests.fixtures.interviews import open_interview
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    store.open_interview(
-        candidate_uid="uid-1",
-        name="Ada",
-        email=None,
-        interview_id="iv-1",
-        role="backend-engineer",
-        plan={},
-        duration_minutes=20,
-        room="room-1",
-    )
+    open_interview(store)
     return store
 
 

@@ -14,21 +14,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from interviewer.agent.journal import Journal
 from interviewer.store import Store
 from interviewer.store.outage import is_transient
+from tests.fixtures.interviews import open_interview
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    store.open_interview(
-        candidate_uid="uid-1",
-        name=None,
-        email=None,
-        interview_id="iv-1",
-        role="backend-engineer",
-        plan={},
-        duration_minutes=20,
-        room="room-1",
-    )
+    open_interview(store)
     yield store
     store.close()
 

@@ -28,6 +28,7 @@ from interviewer.interview.voice_step import VoiceStep
 from interviewer.rehearse import SimulatedClock
 from interviewer.store import Store
 from interviewer.voice.offline.llm import InterviewerVoice, OfflineInterviewerLLM
+from tests.fixtures.interviews import open_interview
 
 COMPLETE = (
     "At my last company I designed the event ingestion service. I built a partitioned Kafka pipeline and "
@@ -65,16 +66,7 @@ class Live:
 async def interview(tmp_path: Path, minutes: int = 20) -> AsyncIterator[Live]:
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     plan = load_role("backend-engineer")
-    store.open_interview(
-        candidate_uid="uid-1",
-        name="Ada",
-        email=None,
-        interview_id="iv-1",
-        role=plan.id,
-        plan=plan.model_dump(mode="json"),
-        duration_minutes=minutes,
-        room="iv-1",
-    )
+    open_interview(store, plan=plan.model_dump(mode="json"), duration_minutes=minutes, room="iv-1")
     store.claim_interview("iv-1", "test")
     clock = SimulatedClock()
     runtime = InterviewRuntime.create(
