@@ -11,14 +11,10 @@ import pytest
 from interviewer.agent.journal import Journal
 from interviewer.datastores import stop_postgres
 from interviewer.store import Store
-from tests.fixtures.interviews import open_interview
+from tests.fixtures.interviews import aware, open_interview
 from tests.fixtures.postgres import OwnPostgres
 
 pytestmark = pytest.mark.integration
-
-
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored as UTC without a zone
 
 
 def test_the_journal_lands_every_entry_through_a_postgres_restart(own_postgres: OwnPostgres) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from interviewer.agent.journal import Journal
 from interviewer.store import Store
 from interviewer.store.outage import is_transient
-from tests.fixtures.interviews import open_interview
+from tests.fixtures.interviews import aware, open_interview
 
 
 @pytest.fixture
@@ -32,10 +32,6 @@ class SteppingClock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=7)
         return self.now
-
-
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def test_entries_land_in_order_with_the_instant_they_happened(store: Store) -> None:
