@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from interviewer.api.problems import ProblemError
+from interviewer.api.problems import ProblemError, retry_later
 from interviewer.api.ratelimit import Limiter
 from interviewer.auth import Identity, IdentityProviderUnavailable, IdentityVerifier, InvalidCredentials
 from interviewer.config import Settings
@@ -20,6 +20,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 MAX_TOKEN_CHARS = 8192  # Firebase ID tokens are ~1 KB; anything huge is not one
+IDENTITY_RETRY_AFTER_SECONDS = 5
 
 
 @dataclass
@@ -64,26 +65,20 @@ def _verified(svc: Services, token: str) -> Identity:
     except InvalidCredentials as error:
         raise _unauthorized(error.reason) from None
     except IdentityProviderUnavailable:
-        raise ProblemError(
+        retry = IDENTITY_RETRY_AFTER_SECONDS
+        raise retry_later(
             503,
             "identity-unavailable",
             "Identity provider unavailable",
-            "try again shortly",
-            headers={"Retry-After": "5"},
+            f"the identity provider could not be reached; please try again in {retry} seconds",
+            retry,
         ) from None
 
 
 def _limited(limiter: Limiter, uid: str) -> None:
     wait = limiter.hit(uid)
     if wait:
-        raise ProblemError(
-            429,
-            "rate-limited",
-            "Too many requests",
-            f"retry in {wait} s",
-            headers={"Retry-After": str(wait)},
-            retry_after=wait,
-        )
+        raise retry_later(429, "rate-limited", "Too many requests", f"retry in {wait} s", wait)
 
 
 @dataclass(frozen=True)

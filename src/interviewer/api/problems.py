@@ -78,6 +78,14 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+def retry_later(status: int, slug: str, title: str, detail: str, seconds: int) -> ProblemError:
+    """A problem the caller should simply ask again about: after `seconds`, said both in the Retry-After
+    header (for HTTP clients) and in the body's `retry_after` (for the web app's own retry)."""
+    return ProblemError(
+        status, slug, title, detail, headers={"Retry-After": str(seconds)}, retry_after=seconds
+    )
+
+
 def problem_response(
     status: int,
     slug: str,
@@ -144,14 +152,14 @@ async def _on_store_error(request: Request, error: Exception) -> JSONResponse:
         return await _on_unexpected(request, error)
     log.warning("the store is unavailable: %s", type(error).__name__)
     retry = STORE_RETRY_AFTER_SECONDS
-    return problem_response(
+    unavailable = retry_later(
         503,
         "unavailable",
         "Briefly unavailable",
         f"the service could not reach its database; please try again in {retry} seconds",
-        headers={"Retry-After": str(retry)},
-        retry_after=retry,
+        retry,
     )
+    return await _on_problem(request, unavailable)
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:

@@ -41,6 +41,7 @@ from interviewer.api.problems import (
     ValidationProblem,
     problem_doc,
     problem_response,
+    retry_later,
 )
 from interviewer.auth import Identity, IdentityProviderUnavailable
 from interviewer.interview.plans import (
@@ -165,13 +166,12 @@ def _refuse_when_full(svc: Services, conn: Connection) -> None:
     fleet_now = fleet.read_capacity(conn, fresh_for=WORKER_FRESH_SECONDS, pending_for=PENDING_CLAIM_SECONDS)
     if fleet_now.known and fleet_now.free <= 0:
         retry = svc.settings.busy_retry_after_seconds
-        raise ProblemError(
+        raise retry_later(
             503,
             "busy",
             "Every interviewer is busy",
             f"all {fleet_now.workers} interview workers are full; please try again in {retry} seconds",
-            headers={"Retry-After": str(retry)},
-            retry_after=retry,
+            retry,
         )
 
 
