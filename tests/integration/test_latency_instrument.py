@@ -17,7 +17,6 @@ import datetime
 import secrets
 import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +33,7 @@ from interviewer.bench.candidate import (
 )
 from interviewer.bench.speech_sim import SPEECH_RMS
 from tests.fixtures.livekit import LiveKitServer
+from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -62,15 +62,6 @@ def _tone(seconds: float, hz: float = 440.0, amplitude: int = 8000) -> npt.NDArr
     return (amplitude * np.sin(2 * np.pi * hz * t)).astype(np.int16)
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 # -- 1. the microphone alone ------------------------------------------------------------------------------
 
 
@@ -95,7 +86,9 @@ async def test_microphone_dates_samples_when_they_leave_for_webrtc() -> None:
             mark = 21 * FRAME_SAMPLES - 1  # the click's last sample: its frame's hand-over time
             seen_before = len(handed)
             (left,) = await mic.say(pcm, [mark])
-            await wait_until(lambda n=seen_before: any(p > 0 for _, p in handed[n:]), 2, "the click")
+            await wait_until(
+                lambda n=seen_before: any(p > 0 for _, p in handed[n:]), 2, "the click", every=0.02
+            )
             arrival = next(t for t, p in handed[seen_before:] if p > 0)
             errors.append(arrival - left)
     finally:
@@ -213,11 +206,13 @@ async def test_loopback_reads_an_injected_delay_back(livekit_server: LiveKitServ
     await echo.join(livekit_server.url, _token(livekit_server, "echo", room, agent=True))
     await candidate.join()
     try:
-        await wait_until(lambda: candidate.timings.agent_joined is not None, 10, "the echo peer")
+        await wait_until(lambda: candidate.timings.agent_joined is not None, 10, "the echo peer", every=0.02)
         for round_ in range(ROUNDS):
             answer = await candidate.say(ANSWER)
-            await wait_until(lambda r=round_: len(echo.tones_left) > r, 10, "the echo's tone")
-            await wait_until(lambda a=answer: candidate.timings.reply_to(a) is not None, 5, "the tone heard")
+            await wait_until(lambda r=round_: len(echo.tones_left) > r, 10, "the echo's tone", every=0.02)
+            await wait_until(
+                lambda a=answer: candidate.timings.reply_to(a) is not None, 5, "the tone heard", every=0.02
+            )
     finally:
         await candidate.leave()
         await echo.leave()

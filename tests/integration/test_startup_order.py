@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -15,6 +13,7 @@ from interviewer.bench.candidate import Candidate, Interview, sign_in_anonymousl
 from interviewer.config import load_settings
 from interviewer.rooms import DispatchMetadata, room_configuration
 from tests.fixtures.stack import Stack
+from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -25,24 +24,6 @@ WARMUP = "I am a backend engineer and I build payment services in Python."
 def new_interview(stack: Stack) -> Interview:
     uid, id_token = sign_in_anonymously(stack.emulator_host)
     return start_interview(stack.api_url, id_token, "backend-engineer", uid=uid)
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-async def wait_until_async(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def rooms_of_running_jobs(stack: Stack) -> set[str]:

@@ -15,7 +15,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from interviewer.store import InterviewStatus, Store, fleet
 from tests.fixtures.firebase import FirebaseEmulator
 from tests.fixtures.livekit import LiveKitServer
 from tests.fixtures.stack import stack_env, start_api, start_worker
+from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -104,15 +105,6 @@ def fleet_stack(
 def new_interview(stack: Fleet) -> Interview:
     uid, id_token = sign_in_anonymously(stack.emulator_host)
     return start_interview(stack.api_url, id_token, "backend-engineer", uid=uid)
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def agent_identities(room: rtc.Room) -> set[str]:
