@@ -41,10 +41,21 @@ $(LIVEKIT_SERVER_BIN):
 	GOBIN=$(dir $(LIVEKIT_SERVER_BIN)) go install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_VERSION)
 	$(LIVEKIT_SERVER_BIN) --version
 
-firebase-tools: tools/firebase/node_modules/.bin/firebase
-tools/firebase/node_modules/.bin/firebase: tools/firebase/package-lock.json
-	cd tools/firebase && npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+# The pinned CLI is installed once per lockfile into the tools cache (like livekit-server), and the repo's
+# tools/firebase/node_modules links to it: a fresh clone does not spend minutes on the same `npm ci`.
+# The directory is named by the lockfile's hash, so its existence is the whole up-to-date check (npm dates
+# the files it unpacks to 1985, which rules out comparing times).
+FIREBASE_LOCK_ID := $(shell sha256sum tools/firebase/package-lock.json | cut -c1-16)
+FIREBASE_DIR := $(TOOLS_DIR)/firebase-tools-$(FIREBASE_LOCK_ID)
+firebase-tools: $(FIREBASE_DIR)/node_modules/.bin/firebase
+	@if [ "$$(readlink tools/firebase/node_modules)" != "$(FIREBASE_DIR)/node_modules" ]; then \
+	  rm -rf tools/firebase/node_modules && ln -s $(FIREBASE_DIR)/node_modules tools/firebase/node_modules; fi
+$(FIREBASE_DIR)/node_modules/.bin/firebase:
+	@echo ">> npm ci firebase-tools into $(FIREBASE_DIR) (first time for this lockfile only)"
+	rm -rf $(FIREBASE_DIR).partial && mkdir -p $(FIREBASE_DIR).partial
+	cp tools/firebase/package.json tools/firebase/package-lock.json $(FIREBASE_DIR).partial/
+	cd $(FIREBASE_DIR).partial && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(FIREBASE_DIR) && mv $(FIREBASE_DIR).partial $(FIREBASE_DIR)
 
 web: web/dist/index.html
 web/dist/index.html: $(shell find web/src web/index.html web/package-lock.json -type f 2>/dev/null)

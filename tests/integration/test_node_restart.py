@@ -27,6 +27,7 @@ from interviewer.store import InterviewStatus, Store, fleet
 from tests.fixtures.firebase import FirebaseEmulator
 from tests.fixtures.livekit import LiveKitServer, start_livekit, stop_checked
 from tests.fixtures.stack import stack_env, start_api, start_worker
+from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -78,8 +79,19 @@ def restart(livekit: LiveKitServer, down_s: float) -> None:
     wait_ready(process, livekit.config, timeout=30)
 
 
+def replied(store: Store, interview_id: str) -> bool:
+    """An agent line follows a line of the candidate's (which the recogniser may have split in two)."""
+    speakers = [t.speaker for t in store.turns(interview_id)]
+    return "candidate" in speakers and "agent" in speakers[speakers.index("candidate") :]
+
+
+def agent_lines(store: Store, interview_id: str) -> list[str]:
+    return [t.text for t in store.turns(interview_id) if t.speaker == "agent"]
+
+
 async def test_an_interview_survives_its_livekit_server_dying(own_stack: OwnStack) -> None:
     stack = own_stack
+    resume_lead = f"{RESUME_LINE} {RESUME_QUESTION_LEAD}"
     uid, id_token = sign_in_anonymously(stack.emulator_host)
     interview: Interview = start_interview(stack.api_url, id_token, "backend-engineer", uid=uid)
     candidate = Candidate(interview)
@@ -89,6 +101,12 @@ async def test_an_interview_survives_its_livekit_server_dying(own_stack: OwnStac
         assert await candidate.wait_agent_turn_done(90), "the agent never greeted"
         await candidate.say(READY)
         assert await candidate.wait_agent_turn_done(60), "no warm-up question"
+        # The journal lands a line just after it is heard, on a thread of its own.
+        await wait_until(
+            lambda: replied(stack.store, interview.interview_id),
+            10,
+            "the agent's reply to the candidate in the store",
+        )
         before = [(t.seq, t.speaker, t.text) for t in stack.store.turns(interview.interview_id)]
         first_lease = fleet.lease_of(stack.store, interview.interview_id)
         assert first_lease is not None and first_lease.takeovers == 0
@@ -98,15 +116,18 @@ async def test_an_interview_survives_its_livekit_server_dying(own_stack: OwnStac
         talker, done = await agent_turn_done(candidate, stack.api_url, 90, recoveries=recoveries)
         members.append(talker)
         assert done, f"no agent took the interview over (the candidate's recoveries: {recoveries})"
+        await wait_until(
+            lambda: agent_lines(stack.store, interview.interview_id)[-1].startswith(resume_lead),
+            10,
+            "the resumed question in the store",
+        )
         after = [(t.seq, t.speaker, t.text) for t in stack.store.turns(interview.interview_id)]
         assert after[: len(before)] == before, "turns said before the crash were lost or changed"
         # The first agent may have prompted the silent candidate while its connection was retrying.
         # The question open when the first job left: the one asked before the crash, or, if that job's
         # silence prompts moved the interview on while its connection was retrying, the one it asked then.
         said = [text for _seq, speaker, text in after if speaker == "agent"]
-        resumed = said[-1]
-        assert resumed.startswith(f"{RESUME_LINE} {RESUME_QUESTION_LEAD}"), resumed
-        question = resumed.removeprefix(f"{RESUME_LINE} {RESUME_QUESTION_LEAD}").strip()
+        question = said[-1].removeprefix(resume_lead).strip()
         assert question and any(question in line for line in said[:-1]), (question, said)
         lease = fleet.lease_of(stack.store, interview.interview_id)
         assert lease is not None and lease.takeovers == 1 and lease.job_id != first_lease.job_id

@@ -342,6 +342,7 @@ class Candidate:
         self._record_tasks: list[asyncio.Task[None]] = []
         self.disconnected = False  # for good: the room was closed, or the client gave up reconnecting
         self.lost_connection = False  # disconnected, and not on purpose (disconnects.py): rejoin
+        self._left_room = asyncio.Event()  # `disconnected`, as something to wait on
 
     # -- room -----------------------------------------------------------------------------------
 
@@ -377,7 +378,7 @@ class Candidate:
         if self.timings.agent_joined is None:
             self.timings.agent_joined = time.time()
             self._note_state(participant.attributes.get(AGENT_STATE))
-        elif self._agent_gone.is_set() and self.room.isconnected():
+        elif self._agent_gone.is_set() and self.in_room:
             # Another agent took the interview over: the one that left is replaced, not the interview over.
             self._agent_gone.clear()
             self._note_state(participant.attributes.get(AGENT_STATE))
@@ -386,6 +387,7 @@ class Candidate:
         self.disconnected = True
         self.lost_connection = connection_lost(reason)
         self._agent_gone.set()
+        self._left_room.set()
 
     def _on_left(self, participant: rtc.RemoteParticipant) -> None:
         if not self._is_agent(participant):
@@ -499,10 +501,23 @@ class Candidate:
         return self._agent_gone.is_set()
 
     async def wait_agent_back(self, timeout: float) -> bool:
-        """After the agent left a room that is still open: until another agent joins (a take-over)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._agent_back.wait(), timeout)
-        return self._agent_back.is_set()
+        """After the agent left a room that is still open: until another agent joins (a take-over), or
+        this client is disconnected after all (then a rejoin, not a take-over, is what comes next)."""
+        waits = [
+            asyncio.ensure_future(self._agent_back.wait()),
+            asyncio.ensure_future(self._left_room.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        return self._agent_back.is_set() and not self.disconnected
+
+    @property
+    def in_room(self) -> bool:
+        """Connected now. (`Room.isconnected()` is true while the client is still trying to reconnect too.)"""
+        return self.room.connection_state == rtc.ConnectionState.CONN_CONNECTED
 
     def agent_audio(self) -> npt.NDArray[np.int16]:
         if not self._agent_frames:

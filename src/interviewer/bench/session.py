@@ -81,7 +81,7 @@ async def rejoin_after_loss(api_url: str, interview: Interview) -> Candidate:
 
 
 def _back_or_gone(member: Candidate) -> bool:
-    return member.room.isconnected() or member.disconnected
+    return member.in_room or member.disconnected
 
 
 async def agent_turn_done(
@@ -103,8 +103,10 @@ async def agent_turn_done(
         if talker.lost_connection:
             talker = watch(await rejoin_after_loss(api_url, talker.interview))
             recoveries.append("rejoined")
-        elif talker.room.isconnected() and await talker.wait_agent_back(TAKEOVER_WAIT_S):
+        elif talker.in_room and await talker.wait_agent_back(TAKEOVER_WAIT_S):
             recoveries.append("agent replaced")
+        elif talker.lost_connection:
+            continue  # lost while waiting for a take-over: rejoin on the next pass
         else:
             break  # the room was closed: the interview is over
         done = await talker.wait_agent_turn_done(turn_timeout)
